@@ -1,0 +1,2 @@
+export { doctor } from './doctor.js';
+export type { DoctorReport } from './doctor.js';

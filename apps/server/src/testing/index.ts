@@ -1,0 +1,2 @@
+// Server test helpers land with the server issue.
+export {};

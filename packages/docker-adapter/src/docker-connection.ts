@@ -1,0 +1,36 @@
+import Docker from 'dockerode';
+
+export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
+
+/** Where the Docker Engine is, as the user named it; kept for error messages. */
+export interface DockerConnection {
+  readonly docker: Docker;
+  /** `unix:///var/run/docker.sock`, `tcp://host:2375`, … */
+  readonly endpoint: string;
+}
+
+/**
+ * Connects to the engine named by `dockerHost` (the `DOCKER_HOST` syntax) or the local
+ * socket. Connecting is lazy: nothing is sent until the first call.
+ */
+export function connectDocker(dockerHost?: string): DockerConnection {
+  const host = dockerHost?.trim() ?? '';
+  if (host === '') {
+    return {
+      docker: new Docker({ socketPath: DEFAULT_DOCKER_SOCKET }),
+      endpoint: `unix://${DEFAULT_DOCKER_SOCKET}`,
+    };
+  }
+  if (host.startsWith('unix://')) {
+    return { docker: new Docker({ socketPath: host.slice('unix://'.length) }), endpoint: host };
+  }
+  const url = new URL(host.replace(/^tcp:/, 'http:'));
+  return {
+    docker: new Docker({
+      host: url.hostname,
+      port: url.port === '' ? 2375 : Number(url.port),
+      protocol: url.protocol === 'https:' ? 'https' : 'http',
+    }),
+    endpoint: host,
+  };
+}

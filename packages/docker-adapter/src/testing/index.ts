@@ -1,0 +1,1 @@
+export { requireTestDocker, testWorkerImage } from './test-docker.js';

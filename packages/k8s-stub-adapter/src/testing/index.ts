@@ -1,0 +1,2 @@
+// The simulated Kubernetes WorkerProvider lands with the Kubernetes stub issue.
+export {};

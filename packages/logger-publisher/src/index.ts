@@ -1,0 +1,2 @@
+// The pino-backed LifecycleEventPublisher lands with the event publishing issue.
+export {};
