@@ -1,1 +1,99 @@
+// Worker model
+export { parseProviderId, parseWorkerId } from './worker/ids.js';
+export type { InvalidId, ProviderId, WorkerId } from './worker/ids.js';
+export { isWorkerMode, READINESS_MODES, WORKER_MODES } from './worker/worker-mode.js';
+export type { Readiness, WorkerMode } from './worker/worker-mode.js';
+export {
+  checkTransition,
+  isTerminal,
+  TERMINAL_STATES,
+  TRANSITIONS,
+  WORKER_STATES,
+} from './worker/worker-state.js';
+export type { InvalidTransition, TransitionCheck, WorkerState } from './worker/worker-state.js';
+export { newWorker, transition } from './worker/worker.js';
+export type { NewWorker, TransitionInput, TransitionOutcome, Worker } from './worker/worker.js';
+
+// Policy
+export { EphemeralWorkerPolicy } from './policy/ephemeral-worker-policy.js';
+export { EphemeralWorkerPolicyBuilder } from './policy/policy-builder.js';
+export { mergePolicy, OVERRIDABLE_FIELDS } from './policy/policy-override.js';
+export type { OverridableField, PolicyOverride } from './policy/policy-override.js';
+export { MAX_DURATION, POLICY_FIELDS, retentionOf, validatePolicy } from './policy/policy.js';
+export type { OrphanAction, PolicyError, PolicyField } from './policy/policy.js';
+export { dockerProfile, kubernetesProfile, PROFILES } from './policy/profiles.js';
+export type { ProfileName } from './policy/profiles.js';
+
+// Events
+export { ACTORS, CLEANUP_REASONS, TERMINATION_REASONS } from './events/reasons.js';
+export type { Actor, CleanupReason, TerminationReason } from './events/reasons.js';
+export {
+  isLifecycleEventType,
+  LIFECYCLE_EVENT_TYPES,
+  STATE_OF_EVENT,
+} from './events/lifecycle-event.js';
+export type {
+  EventMeta,
+  GarbageCollectionCompleted,
+  LifecycleEvent,
+  LifecycleEventType,
+  OrphanWorkerDetected,
+  WorkerEphemeralBusy,
+  WorkerEphemeralCleanedUp,
+  WorkerEphemeralCreated,
+  WorkerEphemeralFailed,
+  WorkerEphemeralIdle,
+  WorkerEphemeralReady,
+  WorkerEphemeralTerminated,
+  WorkerEphemeralTerminating,
+  WorkerLost,
+  WorkerRecovered,
+} from './events/lifecycle-event.js';
+export {
+  CLOUD_EVENT_TYPE_PREFIX,
+  eventData,
+  fromCloudEvent,
+  toCloudEvent,
+} from './events/cloud-event.js';
+export type { InvalidCloudEvent, LifecycleCloudEvent } from './events/cloud-event.js';
+export { emptyGcStats } from './events/gc-stats.js';
+export type { GarbageCollectionStats, ReconcileStats } from './events/gc-stats.js';
+
+// Ports
 export type { Clock } from './ports/clock.port.js';
+export type { IdGenerator } from './ports/id-generator.port.js';
+export { silentLogger } from './ports/logger.port.js';
+export type { LogFields, Logger } from './ports/logger.port.js';
+export type { LifecycleEventPublisher, PublishError } from './ports/event-publisher.port.js';
+export type { EventStoreError, WorkerEventHistory } from './ports/event-store.port.js';
+export type {
+  DestroyOptions,
+  HealthStatus,
+  LogLine,
+  LogOptions,
+  ManagedResource,
+  PresentWorkerStatus,
+  Problem,
+  ProviderHealth,
+  ProviderWatchEvent,
+  WatchSubscription,
+  WorkerHandle,
+  WorkerProvider,
+  WorkerProviderError,
+  WorkerResources,
+  WorkerSpec,
+  WorkerStatus,
+} from './ports/worker-provider.port.js';
+
+// Provider ownership
+export {
+  isOwnedBy,
+  OWNERSHIP_LABELS,
+  ownershipEnv,
+  ownershipLabels,
+  parseOwnership,
+  RESERVED_ENV_PREFIX,
+  RESERVED_LABEL_PREFIX,
+  reservedKeyProblems,
+} from './provider/ownership.js';
+export type { OwnershipError, OwnershipFacts } from './provider/ownership.js';

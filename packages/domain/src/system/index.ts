@@ -1,1 +1,2 @@
 export { systemClock } from './system-clock.js';
+export { UuidV7IdGenerator, uuidv7 } from './uuid-v7-id-generator.js';
