@@ -97,3 +97,27 @@ export {
   reservedKeyProblems,
 } from './provider/ownership.js';
 export type { OwnershipError, OwnershipFacts } from './provider/ownership.js';
+
+// Lifecycle manager and decorator
+export { LifecycleManager } from './lifecycle/lifecycle-manager.js';
+export type {
+  LifecycleCounters,
+  LifecycleManagerDeps,
+  OperationContext,
+  OrphanReport,
+  RecoveryReport,
+  TerminatedDetails,
+  WorkerFilter,
+} from './lifecycle/lifecycle-manager.js';
+export type { LifecycleError } from './lifecycle/lifecycle.errors.js';
+export { dueRule, FORCE_REMOVE_MARGIN, nextDeadline } from './lifecycle/deadlines.js';
+export type { DueRule } from './lifecycle/deadlines.js';
+export { DeadlineIndex } from './lifecycle/deadline-index.js';
+export {
+  LifecycleManagedWorkerProvider,
+  LifecycleManagedWorkerProviderBuilder,
+} from './provider/lifecycle-managed-worker-provider.js';
+export type {
+  BuilderError,
+  ManagedWorkerError,
+} from './provider/lifecycle-managed-worker-provider.js';

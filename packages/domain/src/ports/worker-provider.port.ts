@@ -155,24 +155,18 @@ export type WorkerProviderError =
  * Creates and removes the resources behind workers (SPEC §4). Every method returns a Result;
  * none throws. A provider touches only resources with its own ownership labels.
  */
-export interface WorkerProvider {
+export interface WorkerProvider<E extends { readonly type: string } = WorkerProviderError> {
   readonly providerId: ProviderId;
   /** Creates and starts the resource. A creation that fails half-way leaves nothing. */
-  createWorker(spec: WorkerSpec): ResultAsync<WorkerHandle, WorkerProviderError>;
+  createWorker(spec: WorkerSpec): ResultAsync<WorkerHandle, E>;
   /** Stops the resource (SIGTERM, then SIGKILL after the grace period) and keeps it, for logs. */
-  stopWorker(handle: WorkerHandle, options: DestroyOptions): ResultAsync<void, WorkerProviderError>;
+  stopWorker(handle: WorkerHandle, options: DestroyOptions): ResultAsync<void, E>;
   /** Stops and removes the resource. Idempotent: a resource already gone is success. */
-  destroyWorker(
-    handle: WorkerHandle,
-    options: DestroyOptions,
-  ): ResultAsync<void, WorkerProviderError>;
-  getWorkerStatus(handle: WorkerHandle): ResultAsync<WorkerStatus, WorkerProviderError>;
+  destroyWorker(handle: WorkerHandle, options: DestroyOptions): ResultAsync<void, E>;
+  getWorkerStatus(handle: WorkerHandle): ResultAsync<WorkerStatus, E>;
   /** Resources with this provider's ownership labels, whether tracked or not. */
-  listManagedWorkers(): ResultAsync<readonly ManagedResource[], WorkerProviderError>;
-  logs(
-    handle: WorkerHandle,
-    options?: LogOptions,
-  ): ResultAsync<AsyncIterable<LogLine>, WorkerProviderError>;
+  listManagedWorkers(): ResultAsync<readonly ManagedResource[], E>;
+  logs(handle: WorkerHandle, options?: LogOptions): ResultAsync<AsyncIterable<LogLine>, E>;
   watch?(listener: (event: ProviderWatchEvent) => void): WatchSubscription;
-  health(): ResultAsync<ProviderHealth, WorkerProviderError>;
+  health(): ResultAsync<ProviderHealth, E>;
 }

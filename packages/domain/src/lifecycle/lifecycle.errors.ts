@@ -1,0 +1,26 @@
+import type { PolicyError } from '../policy/policy.js';
+import type { WorkerProviderError } from '../ports/worker-provider.port.js';
+import type { InvalidTransition, WorkerState } from '../worker/worker-state.js';
+
+export type LifecycleError =
+  | InvalidTransition
+  | { readonly type: 'WorkerNotFound'; readonly workerId: string; readonly message: string }
+  | { readonly type: 'WorkerAlreadyTracked'; readonly workerId: string; readonly message: string }
+  | {
+      readonly type: 'WorkerNotFinished';
+      readonly workerId: string;
+      readonly state: WorkerState;
+      readonly message: string;
+    }
+  | {
+      readonly type: 'InvalidPolicy';
+      readonly problems: readonly PolicyError[];
+      readonly message: string;
+    }
+  | WorkerProviderError;
+
+export const workerNotFound = (workerId: string): LifecycleError => ({
+  type: 'WorkerNotFound',
+  workerId,
+  message: `no worker ${workerId} is tracked`,
+});
