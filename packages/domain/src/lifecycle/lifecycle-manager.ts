@@ -123,6 +123,7 @@ export class LifecycleManager {
   #lastOrphanCheck: number | null = null;
   #gcCycle: Promise<Result<GarbageCollectionStats, LifecycleError>> | null = null;
   #reconcilePass: Promise<Result<ReconcileStats, LifecycleError>> | null = null;
+  readonly #inFlight = new Set<Promise<void>>();
   /** GC and reconciliation never run at the same time. */
   #passes: Promise<unknown> = Promise.resolve();
 
@@ -335,7 +336,7 @@ export class LifecycleManager {
           case 'running':
             return this.#observeRunning(w, ctx);
           case 'exited':
-            return this.#observeExited(w, status.exitCode, ctx);
+            return this.#observeExited(w, status.exitCode, status.finishedAt, ctx);
           case 'missing':
             return this.#observeMissing(w, ctx);
         }
@@ -355,8 +356,15 @@ export class LifecycleManager {
   startWatching(): WatchSubscription | undefined {
     if (this.#provider.watch === undefined) return undefined;
     return this.#provider.watch((event) => {
-      void this.#onWatch(event);
+      const handling = this.#onWatch(event);
+      this.#inFlight.add(handling);
+      void handling.finally(() => this.#inFlight.delete(handling));
     });
+  }
+
+  /** Resolves once every notification received so far has been applied. */
+  async whenIdle(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
   }
 
   // ---------------------------------------------------------------- deadline pass
@@ -464,9 +472,13 @@ export class LifecycleManager {
           this.#provider.stopWorker(handle, { gracePeriod: w.policy.gracefulTerminationTimeout }),
         );
       case 'forceRemove':
-        return this.#provider
-          .destroyWorker(handle, { gracePeriod: 0 })
-          .andThen(() => this.markWorkerTerminated(w.id, { exitCode: null, forced: true }, ctx));
+        // Under the worker's lock, so the provider's own exit notification cannot mark it
+        // terminated first as if it had stopped by itself.
+        return this.#locked(w.id, async () => {
+          const removed = await this.#provider.destroyWorker(handle, { gracePeriod: 0 });
+          if (removed.isErr()) return err<Worker, LifecycleError>(removed.error);
+          return this.#apply(w.id, { to: 'terminated', exitCode: null }, ctx, { forced: true });
+        });
       case 'ttl': {
         const started = this.#clock.now();
         return this.#provider
@@ -761,6 +773,7 @@ export class LifecycleManager {
   async #observeExited(
     w: Worker,
     exitCode: number | null,
+    finishedAt: number | null,
     ctx: Ctx,
   ): Promise<Result<Worker | undefined, LifecycleError>> {
     // A job that ran and ended before anyone saw it running still went through ready and busy.
@@ -772,14 +785,15 @@ export class LifecycleManager {
     }
     const reason: TerminationReason =
       w.mode === 'job' || exitCode === 0 ? 'JobCompleted' : 'ProviderError';
-    return this.#apply(w.id, { to: 'terminated', exitCode, reason }, ctx, { forced: false });
+    return this.#apply(w.id, { to: 'terminated', exitCode, reason, at: finishedAt }, ctx, {
+      forced: false,
+    });
   }
 
   async #observeMissing(w: Worker, ctx: Ctx): Promise<Result<Worker | undefined, LifecycleError>> {
-    // A terminating worker's resource is being removed by us: gone is expected, not lost.
-    if (w.state === 'terminating') {
-      return this.#apply(w.id, { to: 'terminated', exitCode: null }, ctx, { forced: false });
-    }
+    // A terminating worker's resource is being removed by whoever terminates it: gone is
+    // expected, not lost, and they mark it terminated (or the force-remove rule does).
+    if (w.state === 'terminating') return ok(w);
     this.counters.lostWorkers += 1;
     await this.#publish({
       ...this.#workerMeta(w.id, ctx),
@@ -805,7 +819,7 @@ export class LifecycleManager {
         status = {
           state: 'exited',
           exitCode: event.exitCode,
-          finishedAt: this.#clock.now(),
+          finishedAt: event.finishedAt ?? this.#clock.now(),
           oomKilled: event.oomKilled,
         };
         break;
@@ -862,7 +876,7 @@ export class LifecycleManager {
           forced: extra.forced ?? false,
           cleanupScheduled,
           ttlExpiresAt: cleanupScheduled
-            ? new Date(now + retentionOf(next.policy)).toISOString()
+            ? new Date((next.terminatedAt ?? now) + retentionOf(next.policy)).toISOString()
             : null,
         });
         break;

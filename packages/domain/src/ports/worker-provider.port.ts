@@ -85,6 +85,8 @@ export type ProviderWatchEvent =
       readonly resourceId: string;
       readonly exitCode: number | null;
       readonly oomKilled: boolean;
+      /** Epoch milliseconds, when the provider says. */
+      readonly finishedAt?: number;
     }
   | { readonly type: 'removed'; readonly workerId: WorkerId; readonly resourceId: string }
   | {

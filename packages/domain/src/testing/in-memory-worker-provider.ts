@@ -351,6 +351,7 @@ export class InMemoryWorkerProvider implements WorkerProvider {
         resourceId: r.resourceId,
         exitCode,
         oomKilled: r.oomKilled,
+        finishedAt: at,
       });
     }
   }

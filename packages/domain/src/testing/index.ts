@@ -13,3 +13,5 @@ export type {
 } from './worker-provider.contract.js';
 export { describePublisherContract } from './publisher.contract.js';
 export type { PublisherContractSubject } from './publisher.contract.js';
+export { asWorkerId, lifecycleHarness } from './lifecycle-harness.js';
+export type { LifecycleHarness } from './lifecycle-harness.js';

@@ -66,6 +66,8 @@ export type TransitionInput =
       readonly to: 'terminated';
       readonly exitCode: number | null;
       readonly reason?: TerminationReason;
+      /** When it really ended, if the provider knows (not after `now`); else `now`. */
+      readonly at?: number | null;
     }
   | { readonly to: 'failed'; readonly error: string; readonly reason?: TerminationReason };
 
@@ -104,7 +106,7 @@ export function transition(
         kind: 'changed',
         worker: {
           ...base,
-          terminatedAt: now,
+          terminatedAt: Math.min(input.at ?? now, now),
           exitCode: input.exitCode,
           terminationReason: worker.terminationReason ?? input.reason ?? null,
         },

@@ -1,0 +1,89 @@
+import type { WorkerEventHistory } from '../ports/event-store.port.js';
+import { LifecycleManager } from '../lifecycle/lifecycle-manager.js';
+import type { EphemeralWorkerPolicy } from '../policy/policy.js';
+import { dockerProfile } from '../policy/profiles.js';
+import type { WorkerHandle, WorkerSpec } from '../ports/worker-provider.port.js';
+import {
+  LifecycleManagedWorkerProviderBuilder,
+  type LifecycleManagedWorkerProvider,
+} from '../provider/lifecycle-managed-worker-provider.js';
+import type { ProviderId, WorkerId } from '../worker/ids.js';
+import { InMemoryWorkerProvider } from './in-memory-worker-provider.js';
+import { ManualClock } from './manual-clock.js';
+import { RecordingPublisher } from './recording-publisher.js';
+import { SequentialIdGenerator } from './sequential-id-generator.js';
+
+export interface LifecycleHarness {
+  readonly clock: ManualClock;
+  readonly ids: SequentialIdGenerator;
+  readonly provider: InMemoryWorkerProvider;
+  readonly publisher: RecordingPublisher;
+  readonly manager: LifecycleManager;
+  readonly managed: LifecycleManagedWorkerProvider;
+  readonly policy: EphemeralWorkerPolicy;
+  /** Creates a worker through the decorator; throws if it fails. */
+  create(overrides?: Partial<WorkerSpec>): Promise<WorkerHandle>;
+  /** Moves the clock, lets the fake provider notice what finished, and the manager hear it. */
+  advance(ms: number): Promise<void>;
+  /** A second manager over the same provider, as after a restart. */
+  restart(options?: { history?: WorkerEventHistory }): LifecycleManager;
+}
+
+/**
+ * The domain wired to its fakes: manual clock, sequential ids, in-memory provider, recording
+ * publisher, a manager watching the provider, and the decorator in front.
+ */
+export function lifecycleHarness(
+  options: { policy?: EphemeralWorkerPolicy; providerId?: string } = {},
+): LifecycleHarness {
+  const clock = new ManualClock();
+  const ids = new SequentialIdGenerator();
+  const policy = options.policy ?? dockerProfile;
+  const provider = new InMemoryWorkerProvider((options.providerId ?? 'fake') as ProviderId, clock);
+  const publisher = new RecordingPublisher();
+  const manager = new LifecycleManager({ provider, publisher, clock, ids, policy });
+  manager.startWatching();
+  const managed = new LifecycleManagedWorkerProviderBuilder(provider)
+    .withLifecycleManager(manager)
+    .withEventPublisher(publisher)
+    .build()
+    ._unsafeUnwrap();
+  return {
+    clock,
+    ids,
+    provider,
+    publisher,
+    manager,
+    managed,
+    policy,
+    create: async (overrides = {}) => {
+      const result = await managed.createWorker({
+        workerId: ids.workerId(),
+        mode: 'job',
+        image: 'hodei/worker:test',
+        command: ['sleep', 'infinity'],
+        policy,
+        ...overrides,
+      });
+      if (result.isErr()) throw new Error(`create failed: ${JSON.stringify(result.error)}`);
+      await manager.whenIdle();
+      return result.value;
+    },
+    advance: async (ms) => {
+      clock.advance(ms);
+      provider.settle();
+      await manager.whenIdle();
+    },
+    restart: (restartOptions = {}) =>
+      new LifecycleManager({
+        provider,
+        publisher,
+        clock,
+        ids,
+        policy,
+        ...(restartOptions.history === undefined ? {} : { history: restartOptions.history }),
+      }),
+  };
+}
+
+export const asWorkerId = (id: string): WorkerId => id as WorkerId;
