@@ -1,2 +1,3 @@
-// The pino-backed LifecycleEventPublisher lands with the event publishing issue.
-export {};
+export { MemoryDestination } from './memory-destination.js';
+export { parseEventLog, parseLogLines, readEventLog, readLogLines } from './event-log-reader.js';
+export type { LogLine } from './event-log-reader.js';
