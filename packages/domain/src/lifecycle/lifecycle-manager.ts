@@ -894,17 +894,21 @@ export class LifecycleManager {
   }
 
   #meta(ctx: Ctx): EventMeta {
-    return {
+    // Built field by field: conditional spreads are costly on the hot path of every pass.
+    const meta: Mutable<EventMeta> = {
       eventId: this.#ids.eventId(),
       occurredAt: new Date(this.#clock.now()).toISOString(),
       providerId: this.providerId,
-      ...(ctx?.correlationId === undefined ? {} : { correlationId: ctx.correlationId }),
-      ...(ctx?.actor === undefined ? {} : { actor: ctx.actor }),
     };
+    if (ctx?.correlationId !== undefined) meta.correlationId = ctx.correlationId;
+    if (ctx?.actor !== undefined) meta.actor = ctx.actor;
+    return meta;
   }
 
   #workerMeta(workerId: string, ctx: Ctx): EventMeta & { readonly workerId: string } {
-    return { ...this.#meta(ctx), workerId };
+    const meta = this.#meta(ctx) as Mutable<EventMeta> & { workerId: string };
+    meta.workerId = workerId;
+    return meta;
   }
 
   /** A publisher failure never fails an operation that already changed the world (SPEC §5). */
