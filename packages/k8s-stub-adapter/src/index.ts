@@ -1,2 +1,53 @@
-// The simulated Kubernetes WorkerProvider lands with the Kubernetes stub issue.
-export {};
+// Simulated cluster
+export { SimulatedCluster, defaultWorkload } from './cluster/simulated-cluster.js';
+export { SeededRandom } from './cluster/seeded-random.js';
+export { simulateCommand } from './cluster/simulated-command.js';
+export type { SimulatedRun } from './cluster/simulated-command.js';
+export { matchesSelector, parseLabelSelector } from './cluster/label-selector.js';
+export type { InvalidSelector, LabelRequirement, LabelSelector } from './cluster/label-selector.js';
+export { apiError, isRetryable } from './cluster/cluster-api.errors.js';
+export type { ApiCause, ApiError, ApiErrorReason } from './cluster/cluster-api.errors.js';
+export type {
+  ApiFaultRates,
+  ApiVerb,
+  DeleteOptions,
+  IJob,
+  IPod,
+  JobSpecPatch,
+  ListOptions,
+  LogEntry,
+  MsRange,
+  PodLog,
+  PodSpecPatch,
+  PropagationPolicy,
+  SimulatedClusterOptions,
+  SteppableClock,
+  WatchEvent,
+  WatchEventType,
+  WatchOptions,
+} from './cluster/cluster-types.js';
+
+// Provider
+export { KubernetesStubWorkerProvider } from './provider/kubernetes-stub-worker-provider.js';
+export type { KubernetesStubProviderOptions } from './provider/kubernetes-stub-worker-provider.js';
+export {
+  buildWorkerJob,
+  CONTAINER_NAME,
+  isLabelValue,
+  isQualifiedName,
+  jobNameOf,
+  splitLabels,
+} from './provider/job-manifest.js';
+export type { ImagePullPolicy, JobManifestOptions } from './provider/job-manifest.js';
+export { jobWorkerStatus, podWorkerStatus } from './provider/map-pod-status.js';
+export { mapApiError } from './provider/map-api-error.js';
+
+// Lifecycle
+export {
+  createKubernetesLifecycle,
+  KubernetesLifecycleManager,
+} from './lifecycle/kubernetes-lifecycle-manager.js';
+export type {
+  KubernetesLifecycle,
+  KubernetesLifecycleManagerDeps,
+} from './lifecycle/kubernetes-lifecycle-manager.js';

@@ -504,13 +504,18 @@ export class LifecycleManager {
       return this.#provider
         .stopWorker(handle, { gracePeriod: w.policy.gracefulTerminationTimeout })
         .andThen(() => this.#provider.getWorkerStatus(handle))
-        .andThen((status) =>
-          this.markWorkerTerminated(
-            workerId,
-            { exitCode: status.state === 'exited' ? status.exitCode : null, forced: false },
-            ctx,
-          ),
-        );
+        .andThen((status) => {
+          // A resource still shutting down (a pod in its grace period) stays terminating; its
+          // exit, pushed or reconciled, ends it with the real exit code, or the force-remove
+          // rule does.
+          if (status.state === 'running' || status.state === 'creating') {
+            return okAsync(this.#workers.get(workerId) ?? w);
+          }
+          if (status.state === 'missing') {
+            return this.markWorkerTerminated(workerId, { exitCode: null, forced: false }, ctx);
+          }
+          return this.observeStatus(workerId, status, ctx).map((t) => t ?? w);
+        });
     });
   }
 
