@@ -121,3 +121,5 @@ export type {
   BuilderError,
   ManagedWorkerError,
 } from './provider/lifecycle-managed-worker-provider.js';
+export { simulateCommand } from './provider/simulated-command.js';
+export type { SimulatedRun } from './provider/simulated-command.js';

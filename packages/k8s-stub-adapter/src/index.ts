@@ -1,8 +1,6 @@
 // Simulated cluster
 export { SimulatedCluster, defaultWorkload } from './cluster/simulated-cluster.js';
 export { SeededRandom } from './cluster/seeded-random.js';
-export { simulateCommand } from './cluster/simulated-command.js';
-export type { SimulatedRun } from './cluster/simulated-command.js';
 export { matchesSelector, parseLabelSelector } from './cluster/label-selector.js';
 export type { InvalidSelector, LabelRequirement, LabelSelector } from './cluster/label-selector.js';
 export { apiError, isRetryable } from './cluster/cluster-api.errors.js';

@@ -23,7 +23,7 @@ import {
   reservedKeyProblems,
 } from '../provider/ownership.js';
 import type { ProviderId, WorkerId } from '../worker/ids.js';
-import { simulateCommand } from './simulated-command.js';
+import { simulateCommand } from '../provider/simulated-command.js';
 
 interface FakeResource {
   readonly resourceId: string;

@@ -2,8 +2,8 @@ export { ManualClock } from './manual-clock.js';
 export { SequentialIdGenerator } from './sequential-id-generator.js';
 export { RecordingPublisher } from './recording-publisher.js';
 export { InMemoryWorkerProvider } from './in-memory-worker-provider.js';
-export { simulateCommand } from './simulated-command.js';
-export type { SimulatedRun } from './simulated-command.js';
+export { simulateCommand } from '../provider/simulated-command.js';
+export type { SimulatedRun } from '../provider/simulated-command.js';
 export { sampleEvents } from './sample-events.js';
 export { describeWorkerProviderContract } from './worker-provider.contract.js';
 export type {

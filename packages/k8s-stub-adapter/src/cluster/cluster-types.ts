@@ -1,6 +1,6 @@
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IPod } from 'kubernetes-models/v1/Pod';
-import type { SimulatedRun } from './simulated-command.js';
+import type { SimulatedRun } from '@hodei/domain';
 
 export type { IJob, IPod };
 export type ObjectMeta = NonNullable<IPod['metadata']>;

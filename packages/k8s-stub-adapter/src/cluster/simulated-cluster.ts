@@ -24,7 +24,7 @@ import type {
 } from './cluster-types.js';
 import { matchesSelector, parseLabelSelector, type LabelSelector } from './label-selector.js';
 import { SeededRandom } from './seeded-random.js';
-import { simulateCommand, type SimulatedRun } from './simulated-command.js';
+import { simulateCommand, type SimulatedRun } from '@hodei/domain';
 
 interface Kill {
   /** When the container is told to stop (SIGTERM). */

@@ -1,8 +1,4 @@
-/**
- * What the simulated kubelet makes of a container's command. The same semantics as
- * `simulateCommand` in `@hodei/domain/testing`, copied so that the runtime package does not
- * import a testing subpath.
- */
+/** What a simulated provider (the in-memory fake, the Kubernetes stub) makes of a worker's command. */
 export interface SimulatedRun {
   /** Milliseconds until it exits by itself; `null`: runs until stopped. */
   readonly runMs: number | null;
@@ -13,8 +9,9 @@ export interface SimulatedRun {
 const unquote = (s: string): string => s.trim().replace(/^(['"])(.*)\1$/, '$2');
 
 /**
- * Reads `echo TEXT`, `sleep N` (`sleep infinity`), `exit N` and `true`, joined by `;` or `&&`,
- * bare or under `sh -c`. No command, or anything else, runs until stopped.
+ * Reads the small shell subset the contract suites and demos use: `echo TEXT`, `sleep N`
+ * (`sleep infinity`), `exit N`, joined by `;` or `&&`, bare or under `sh -c`. No command, or
+ * anything else, runs until stopped.
  */
 export function simulateCommand(command: readonly string[] | undefined): SimulatedRun {
   if (command === undefined || command.length === 0)
@@ -40,7 +37,9 @@ export function simulateCommand(command: readonly string[] | undefined): Simulat
     } else if (verb === 'exit') {
       const code = Number(arg === '' ? 0 : arg);
       return { runMs, exitCode: Number.isInteger(code) ? code : 1, output };
-    } else if (verb !== 'true') {
+    } else if (verb === 'true') {
+      continue;
+    } else {
       return { runMs: null, exitCode: 0, output };
     }
   }
