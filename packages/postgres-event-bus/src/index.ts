@@ -4,3 +4,61 @@ export {
   redactDatabaseUrl,
 } from './postgres-server.js';
 export type { DatabaseUnavailable } from './postgres-server.js';
+
+export { PostgresEventBus } from './event-bus.js';
+export type { EventBusOptions, InvalidEventBusConfig, MigrationError } from './event-bus.js';
+export type { EventBusDatabase } from './schema/database.js';
+export { migrateSchema, notifyChannel } from './schema/migrations.js';
+
+export { PostgresEventStore } from './store/postgres-event-store.js';
+export type {
+  AppendedEvent,
+  AppendOptions,
+  PostgresEventStoreOptions,
+  ReadOptions,
+} from './store/postgres-event-store.js';
+export { DEFAULT_MAX_EVENT_BYTES, streamIdOf } from './store/event-row.js';
+export type { StoredEvent } from './store/event-row.js';
+export { decodeCursor, encodeCursor } from './store/cursor.js';
+export type { LogPosition } from './store/cursor.js';
+export { runInTransaction } from './store/run-in-transaction.js';
+export type { TransactionError } from './store/run-in-transaction.js';
+export { classifyDatabaseError } from './store/event-store.errors.js';
+export type {
+  AppendError,
+  EventNotSerializable,
+  EventRejected,
+  EventStoreFailure,
+  EventStoreUnavailable,
+  EventTooLarge,
+  InvalidAppend,
+  InvalidCursor,
+  InvalidEvent,
+  QueryError,
+  WrongExpectedVersion,
+} from './store/event-store.errors.js';
+
+export { PostgresSubscriptions } from './subscription/postgres-subscriptions.js';
+export type {
+  PostgresSubscriptionsOptions,
+  SubscriptionAlreadyRunning,
+} from './subscription/postgres-subscriptions.js';
+export type {
+  DeadLetter,
+  EventHandler,
+  HandlerContext,
+  RetryPolicy,
+  SubscribeOptions,
+  SubscriptionHandle,
+  SubscriptionState,
+} from './subscription/subscription.types.js';
+export type { ListenerState } from './subscription/wake-up-listener.js';
+
+export { EventBusPublisher } from './publisher/event-bus-publisher.js';
+export type {
+  EventBusPublisherOptions,
+  EventBusPublisherState,
+  PublisherBus,
+} from './publisher/event-bus-publisher.js';
+export { DEFAULT_SPOOL_FILE, FileSpool } from './publisher/file-spool.js';
+export type { SpoolError, SpoolRecord } from './publisher/file-spool.js';

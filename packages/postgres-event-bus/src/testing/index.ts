@@ -5,3 +5,10 @@ export {
   testDatabaseUrl,
 } from './test-database.js';
 export type { TestSchema } from './test-database.js';
+export { createTestEventBus } from './test-event-bus.js';
+export type { TestEventBus } from './test-event-bus.js';
+export { startTcpProxy } from './tcp-proxy.js';
+export type { TcpProxy } from './tcp-proxy.js';
+export { waitUntil } from './wait-until.js';
+export { startPrivateCluster } from './private-cluster.js';
+export type { PrivateCluster } from './private-cluster.js';

@@ -1,0 +1,220 @@
+import { appendStatement } from './append-statement.js';
+import {
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  type MigrationResultSet,
+  Migrator,
+  sql,
+} from 'kysely';
+
+/** The quoted schema-qualified name of one of the bus's objects. */
+export const qualified = (schema: string, name: string) => sql.id(schema, name);
+
+/** The NOTIFY channel of a schema: one per schema, so test schemas never wake each other. */
+export const notifyChannel = (schema: string): string => `${schema}_events`.slice(0, 63);
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,50}$/;
+
+export const isValidSchemaName = (schema: string): boolean => SCHEMA_NAME.test(schema);
+
+/**
+ * `append_events(events, expected_version, notify)` does the whole append in one round trip:
+ * it takes a transaction advisory lock per stream (in stream order, so appends never deadlock
+ * each other) and only then runs the append statement, whose snapshot therefore sees every
+ * earlier append to those streams. The xid is assigned at the insert, after the locks, so per
+ * stream the (transaction_id, global_position) order is the stream order — unless the caller's
+ * transaction wrote something else earlier (see the README). Plans are cached per session.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations are untyped by design
+function appendFunction(db: Kysely<any>, schema: string): string {
+  const statement = appendStatement(
+    schema,
+    sql.raw('p_events'),
+    sql.raw('p_expected_version'),
+  ).compile(db).sql;
+  return `
+CREATE OR REPLACE FUNCTION "${schema}".append_events(p_events jsonb, p_expected_version bigint, p_notify boolean)
+RETURNS TABLE (
+  ord text, event_id text, global_position text, transaction_id text, stream_id text,
+  stream_position text, duplicate boolean, version_ok boolean, actual_version text
+)
+LANGUAGE plpgsql AS $fn$
+#variable_conflict use_column
+DECLARE
+  v_stream text;
+BEGIN
+  FOR v_stream IN
+    SELECT DISTINCT e->>'stream_id' FROM jsonb_array_elements(p_events) e ORDER BY 1
+  LOOP
+    PERFORM pg_advisory_xact_lock(hashtextextended('${schema}:' || v_stream, 0));
+  END LOOP;
+  RETURN QUERY ${statement};
+  IF p_notify THEN
+    PERFORM pg_notify('${notifyChannel(schema)}', '');
+  END IF;
+END
+$fn$`;
+}
+
+/**
+ * `append_event`: the same for a single event with scalar arguments, which spares the JSON
+ * unpacking and the set-based statement on the most common path.
+ */
+function appendOneFunction(schema: string): string {
+  const s = `"${schema}"`;
+  return `
+CREATE OR REPLACE FUNCTION ${s}.append_event(p_event_id uuid, p_type text, p_source text,
+  p_subject text, p_provider_id text, p_stream_id text, p_time timestamptz, p_data jsonb,
+  p_metadata jsonb, p_expected_version bigint, p_notify boolean)
+RETURNS TABLE (
+  ord text, event_id text, global_position text, transaction_id text, stream_id text,
+  stream_position text, duplicate boolean, version_ok boolean, actual_version text
+)
+LANGUAGE plpgsql AS $fn$
+#variable_conflict use_column
+DECLARE
+  v_version bigint;
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtextextended('${schema}:' || p_stream_id, 0));
+  SELECT coalesce(max(e.stream_position), 0) INTO v_version
+  FROM ${s}.events e WHERE e.stream_id = p_stream_id;
+  IF p_expected_version IS NULL OR v_version = p_expected_version THEN
+    RETURN QUERY INSERT INTO ${s}.events AS e
+      (event_id, type, source, subject, provider_id, stream_id, stream_position, time, data, metadata)
+    VALUES (p_event_id, p_type, p_source, p_subject, p_provider_id, p_stream_id, v_version + 1,
+      p_time, p_data, p_metadata)
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING '1', e.event_id::text, e.global_position::text, e.transaction_id::text, e.stream_id,
+      e.stream_position::text, false, true, v_version::text;
+    IF FOUND THEN
+      IF p_notify THEN
+        PERFORM pg_notify('${notifyChannel(schema)}', '');
+      END IF;
+      RETURN;
+    END IF;
+  END IF;
+  -- Already stored (a re-append returns the original), or the expected version is wrong.
+  RETURN QUERY SELECT '1', e.event_id::text, e.global_position::text, e.transaction_id::text,
+    e.stream_id, e.stream_position::text, true, true, NULL::text
+  FROM ${s}.events e WHERE e.event_id = p_event_id;
+  IF NOT FOUND THEN
+    RETURN QUERY SELECT '1', p_event_id::text, NULL::text, NULL::text, p_stream_id, NULL::text,
+      false, false, v_version::text;
+  END IF;
+END
+$fn$`;
+}
+
+function migrationsFor(schema: string): Record<string, Migration> {
+  const t = (name: string) => qualified(schema, name);
+  return {
+    '0001_events': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations are untyped by design
+      up: async (db: Kysely<any>) => {
+        await sql`
+          CREATE TABLE ${t('events')} (
+            global_position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            transaction_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
+            event_id uuid NOT NULL UNIQUE,
+            type text NOT NULL,
+            source text NOT NULL,
+            subject text,
+            provider_id text NOT NULL,
+            stream_id text NOT NULL,
+            stream_position bigint NOT NULL,
+            time timestamptz NOT NULL,
+            recorded_at timestamptz NOT NULL DEFAULT now(),
+            data jsonb NOT NULL,
+            metadata jsonb NOT NULL DEFAULT '{}'::jsonb,
+            UNIQUE (stream_id, stream_position)
+          )`.execute(db);
+        await sql`CREATE INDEX ON ${t('events')} (transaction_id, global_position)`.execute(db);
+        await sql`CREATE INDEX ON ${t('events')} (type, global_position)`.execute(db);
+        await sql`CREATE INDEX ON ${t('events')} (time)`.execute(db);
+        await sql`CREATE INDEX ON ${t('events')} (provider_id, subject)`.execute(db);
+        // Insert-only: updates and deletes are refused by the database itself.
+        await sql
+          .raw(
+            `
+          CREATE FUNCTION "${schema}".events_insert_only() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN RAISE EXCEPTION '${schema}.events is insert-only'; END $$`,
+          )
+          .execute(db);
+        await sql
+          .raw(
+            `
+          CREATE TRIGGER events_insert_only BEFORE UPDATE OR DELETE ON "${schema}".events
+          FOR EACH STATEMENT EXECUTE FUNCTION "${schema}".events_insert_only()`,
+          )
+          .execute(db);
+        await sql.raw(appendFunction(db, schema)).execute(db);
+        await sql.raw(appendOneFunction(schema)).execute(db);
+      },
+    },
+    '0002_subscriptions': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations are untyped by design
+      up: async (db: Kysely<any>) => {
+        await sql`
+          CREATE TABLE ${t('subscriptions')} (
+            name text PRIMARY KEY,
+            checkpoint_transaction_id xid8 NOT NULL DEFAULT '0'::xid8,
+            checkpoint_position bigint NOT NULL DEFAULT 0,
+            lease_owner text,
+            lease_expires_at timestamptz,
+            updated_at timestamptz NOT NULL DEFAULT now()
+          ) WITH (fillfactor = 50)`.execute(db);
+        await sql`
+          CREATE TABLE ${t('dead_letters')} (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            subscription_name text NOT NULL,
+            event_id uuid NOT NULL,
+            global_position bigint NOT NULL,
+            transaction_id xid8 NOT NULL,
+            error text NOT NULL,
+            attempts int NOT NULL,
+            first_failed_at timestamptz NOT NULL,
+            last_failed_at timestamptz NOT NULL,
+            replay_requested_at timestamptz,
+            resolved_at timestamptz,
+            UNIQUE (subscription_name, event_id)
+          )`.execute(db);
+      },
+    },
+  };
+}
+
+class StaticMigrationProvider implements MigrationProvider {
+  constructor(private readonly migrations: Record<string, Migration>) {}
+  getMigrations(): Promise<Record<string, Migration>> {
+    return Promise.resolve(this.migrations);
+  }
+}
+
+/**
+ * Creates the schema and runs every pending migration. A session advisory lock makes two
+ * processes starting at once take turns: the second finds nothing left to do.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the Migrator is untyped
+export async function migrateSchema(db: Kysely<any>, schema: string): Promise<MigrationResultSet> {
+  return db.connection().execute(async (conn) => {
+    await sql`SELECT pg_advisory_lock(hashtextextended(${`hodei-migrate:${schema}`}, 0))`.execute(
+      conn,
+    );
+    try {
+      await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(conn);
+      const migrator = new Migrator({
+        db: conn,
+        provider: new StaticMigrationProvider(migrationsFor(schema)),
+        migrationTableSchema: schema,
+        migrationTableName: 'migrations',
+        migrationLockTableName: 'migrations_lock',
+      });
+      return await migrator.migrateToLatest();
+    } finally {
+      await sql`SELECT pg_advisory_unlock(hashtextextended(${`hodei-migrate:${schema}`}, 0))`
+        .execute(conn)
+        .catch(() => undefined);
+    }
+  });
+}

@@ -1,0 +1,391 @@
+import {
+  type EventStoreError,
+  type LifecycleEvent,
+  type LifecycleEventType,
+  STATE_OF_EVENT,
+  type WorkerEventHistory,
+} from '@hodei/domain';
+import { type Kysely, type QueryExecutorProvider, sql } from 'kysely';
+import { err, errAsync, ok, okAsync, type Result, ResultAsync } from 'neverthrow';
+import type { EventBusDatabase } from '../schema/database.js';
+import type { AppendRow } from '../schema/append-statement.js';
+import { performance } from 'node:perf_hooks';
+import { notifyChannel, qualified } from '../schema/migrations.js';
+import { decodeCursor, encodeCursor, type LogPosition, START_POSITION } from './cursor.js';
+import {
+  DEFAULT_MAX_EVENT_BYTES,
+  eventColumns,
+  type EventRowInput,
+  type EventRowOutput,
+  fromEventRow,
+  type StoredEvent,
+  toEventRow,
+} from './event-row.js';
+import {
+  type AppendError,
+  classifyDatabaseError,
+  type EventStoreFailure,
+  type QueryError,
+} from './event-store.errors.js';
+
+export interface AppendOptions {
+  /**
+   * The stream's current version (its last `stream_position`, 0 when empty); the append
+   * fails with `WrongExpectedVersion` and writes nothing when it differs. Only for appends
+   * to a single stream.
+   */
+  readonly expectedVersion?: number;
+  /** A caller's kysely transaction (or any executor) to append in; its commit is the caller's. */
+  readonly executor?: QueryExecutorProvider;
+}
+
+export interface AppendedEvent {
+  readonly eventId: string;
+  readonly streamId: string;
+  readonly streamPosition: number;
+  readonly globalPosition: string;
+  readonly transactionId: string;
+  readonly cursor: string;
+  /** True when the event was already stored: the original position is returned. */
+  readonly duplicate: boolean;
+}
+
+export interface ReadOptions {
+  readonly limit?: number;
+}
+
+export interface PostgresEventStoreOptions {
+  readonly db: Kysely<EventBusDatabase>;
+  /** Default `hodei`. */
+  readonly schema?: string;
+  /**
+   * Wake subscribers with NOTIFY (default true). Appends in a transaction of their own notify
+   * after commit, at most once per `notifyIntervalMs` (default 5 ms) during a burst; appends in
+   * a caller's transaction notify with its commit.
+   */
+  readonly notify?: boolean;
+  readonly notifyIntervalMs?: number;
+  /** Largest accepted event, as its stored JSON (default 64 KiB). */
+  readonly maxEventBytes?: number;
+}
+
+const DEFAULT_LIMIT = 500;
+const STATE_EVENT_TYPES = Object.keys(STATE_OF_EVENT);
+
+/**
+ * The insert-only event log in `<schema>.events` (SPEC §7): appends, idempotent on
+ * `event_id`, and the read queries. Every method returns a Result; none throws.
+ */
+export class PostgresEventStore implements WorkerEventHistory {
+  readonly schema: string;
+  readonly #db: Kysely<EventBusDatabase>;
+  readonly #notify: boolean;
+  readonly #maxEventBytes: number;
+  readonly #notifier: AppendNotifier | null;
+
+  constructor(options: PostgresEventStoreOptions) {
+    this.#db = options.db;
+    this.schema = options.schema ?? 'hodei';
+    this.#notify = options.notify ?? true;
+    this.#maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+    this.#notifier = this.#notify
+      ? new AppendNotifier(this.#db, notifyChannel(this.schema), options.notifyIntervalMs ?? 5)
+      : null;
+  }
+
+  get maxEventBytes(): number {
+    return this.#maxEventBytes;
+  }
+
+  append(
+    event: LifecycleEvent,
+    options: AppendOptions = {},
+  ): ResultAsync<AppendedEvent, AppendError> {
+    return this.appendBatch([event], options).andThen((appended) => {
+      const first = appended[0];
+      return first === undefined
+        ? errAsync({ type: 'InvalidAppend' as const, message: 'nothing was appended' })
+        : okAsync(first);
+    });
+  }
+
+  /** Appends in order, all or nothing, in one statement (and one transaction unless joined). */
+  appendBatch(
+    events: readonly LifecycleEvent[],
+    options: AppendOptions = {},
+  ): ResultAsync<AppendedEvent[], AppendError> {
+    if (events.length === 0) return okAsync([]);
+    const rows: EventRowInput[] = [];
+    for (const event of events) {
+      const row = toEventRow(event, this.#maxEventBytes);
+      if (row.isErr()) return errAsync(row.error);
+      rows.push(row.value.row);
+    }
+    const expected = options.expectedVersion;
+    if (expected !== undefined) {
+      if (!Number.isSafeInteger(expected) || expected < 0) {
+        return errAsync({
+          type: 'InvalidAppend',
+          message: `expectedVersion must be a non-negative integer, got ${expected}`,
+        });
+      }
+      if (new Set(rows.map((r) => r.stream_id)).size > 1) {
+        return errAsync({
+          type: 'InvalidAppend',
+          message: 'expectedVersion applies to appends to a single stream',
+        });
+      }
+    }
+    const notifyInside = options.executor !== undefined && this.#notify;
+    const executor = options.executor ?? this.#db;
+    const only = rows.length === 1 ? rows[0] : undefined;
+    const query =
+      only === undefined
+        ? sql<AppendRow>`
+          SELECT * FROM ${qualified(this.schema, 'append_events')}(
+            ${JSON.stringify(rows.map((row, i) => ({ ...row, ord: i + 1 })))}::jsonb,
+            ${expected ?? null}::bigint, ${notifyInside})`
+        : sql<AppendRow>`
+          SELECT * FROM ${qualified(this.schema, 'append_event')}(
+            ${only.event_id}::uuid, ${only.type}, ${only.source}, ${only.subject}, ${only.provider_id},
+            ${only.stream_id}, ${only.time}::timestamptz, ${JSON.stringify(only.data)}::jsonb,
+            ${JSON.stringify(only.metadata)}::jsonb, ${expected ?? null}::bigint, ${notifyInside})`;
+    const run = ResultAsync.fromPromise(query.execute(executor), (cause) =>
+      classifyDatabaseError(cause, 'append'),
+    ).map((res) => res.rows);
+    return run.andThen((rowsOut): Result<AppendedEvent[], AppendError> => {
+      const first = rowsOut[0];
+      if (first !== undefined && !first.version_ok) {
+        const actual = Number(first.actual_version ?? 0);
+        return err({
+          type: 'WrongExpectedVersion',
+          streamId: first.stream_id,
+          expectedVersion: expected ?? 0,
+          actualVersion: actual,
+          message: `stream ${first.stream_id} is at version ${actual}, not ${expected ?? 0}`,
+        });
+      }
+      if (options.executor === undefined && rowsOut.some((r) => !r.duplicate)) {
+        this.#notifier?.request();
+      }
+      return ok(
+        rowsOut.map((r) => {
+          const position: LogPosition = {
+            transactionId: r.transaction_id ?? '0',
+            globalPosition: r.global_position ?? '0',
+          };
+          return {
+            eventId: r.event_id,
+            streamId: r.stream_id,
+            streamPosition: Number(r.stream_position),
+            globalPosition: position.globalPosition,
+            transactionId: position.transactionId,
+            cursor: encodeCursor(position),
+            duplicate: r.duplicate,
+          };
+        }),
+      );
+    });
+  }
+
+  /**
+   * Events after `cursor` (from the start when null) in the global delivery order, only up
+   * to the oldest transaction still running, so a writer that commits late is never skipped.
+   */
+  readFrom(
+    cursor: string | null,
+    options: ReadOptions = {},
+  ): ResultAsync<StoredEvent[], QueryError> {
+    const position = cursor === null ? ok(START_POSITION) : decodeCursor(cursor);
+    if (position.isErr()) return errAsync(position.error);
+    return this.readAfter(position.value, options.limit ?? DEFAULT_LIMIT);
+  }
+
+  /** The committed, deliverable events after `position`, in `(transaction_id, global_position)` order. */
+  readAfter(
+    position: LogPosition,
+    limit: number,
+    executor: QueryExecutorProvider = this.#db,
+  ): ResultAsync<StoredEvent[], QueryError> {
+    return this.#select(
+      sql<EventRowOutput>`
+        SELECT ${sql.raw(eventColumns('e'))} FROM ${qualified(this.schema, 'events')} e
+        WHERE (transaction_id, global_position) > (${position.transactionId}::xid8, ${position.globalPosition}::bigint)
+          AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY e.transaction_id, e.global_position
+        LIMIT ${limit}`,
+      'readFrom',
+      executor,
+    );
+  }
+
+  /** The cursor after the last deliverable event: reading from it returns only newer events. */
+  headCursor(): ResultAsync<string, QueryError> {
+    return ResultAsync.fromPromise(
+      sql<{ transaction_id: string; global_position: string }>`
+        SELECT e.transaction_id::text AS transaction_id, e.global_position::text AS global_position
+        FROM ${qualified(this.schema, 'events')} e
+        WHERE e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1`.execute(this.#db),
+      (cause) => classifyDatabaseError(cause, 'headCursor'),
+    ).map((res) => {
+      const row = res.rows[0];
+      return encodeCursor(
+        row === undefined
+          ? START_POSITION
+          : { transactionId: row.transaction_id, globalPosition: row.global_position },
+      );
+    });
+  }
+
+  /** A worker's events in stream order, from `fromPosition` (exclusive) on. */
+  eventsOfWorker(
+    workerId: string,
+    options: ReadOptions & {
+      readonly providerId?: string;
+      readonly afterStreamPosition?: number;
+    } = {},
+  ): ResultAsync<StoredEvent[], QueryError> {
+    const provider =
+      options.providerId === undefined ? sql`` : sql`AND provider_id = ${options.providerId}`;
+    return this.#select(
+      sql<EventRowOutput>`
+        SELECT ${sql.raw(eventColumns('e'))} FROM ${qualified(this.schema, 'events')} e
+        WHERE stream_id = ${`worker:${workerId}`} AND stream_position > ${options.afterStreamPosition ?? 0}
+          ${provider}
+        ORDER BY e.stream_position LIMIT ${options.limit ?? DEFAULT_LIMIT}`,
+      'eventsOfWorker',
+    );
+  }
+
+  /** Events of one type, oldest first, after `afterGlobalPosition`. */
+  eventsByType(
+    type: LifecycleEventType,
+    options: ReadOptions & { readonly afterGlobalPosition?: string } = {},
+  ): ResultAsync<StoredEvent[], QueryError> {
+    return this.#select(
+      sql<EventRowOutput>`
+        SELECT ${sql.raw(eventColumns('e'))} FROM ${qualified(this.schema, 'events')} e
+        WHERE type = ${type} AND global_position > ${options.afterGlobalPosition ?? '0'}::bigint
+        ORDER BY e.global_position LIMIT ${options.limit ?? DEFAULT_LIMIT}`,
+      'eventsByType',
+    );
+  }
+
+  /** Events whose `time` is in `[from, to)`, by time then position. */
+  eventsInTimeRange(
+    from: string,
+    to: string,
+    options: ReadOptions = {},
+  ): ResultAsync<StoredEvent[], QueryError> {
+    return this.#select(
+      sql<EventRowOutput>`
+        SELECT ${sql.raw(eventColumns('e'))} FROM ${qualified(this.schema, 'events')} e
+        WHERE time >= ${from}::timestamptz AND time < ${to}::timestamptz
+        ORDER BY e.time, e.global_position LIMIT ${options.limit ?? DEFAULT_LIMIT}`,
+      'eventsInTimeRange',
+    );
+  }
+
+  /** WorkerEventHistory: each worker's last state-changing event for this provider. */
+  lastStateEvents(
+    providerId: string,
+    workerIds: readonly string[],
+  ): ResultAsync<ReadonlyMap<string, LifecycleEvent>, EventStoreError> {
+    if (workerIds.length === 0) return okAsync(new Map());
+    return this.#select(
+      sql<EventRowOutput>`
+        SELECT DISTINCT ON (e.stream_id) ${sql.raw(eventColumns('e'))}
+        FROM ${qualified(this.schema, 'events')} e
+        WHERE stream_id = ANY(${workerIds.map((id) => `worker:${id}`)}::text[])
+          AND provider_id = ${providerId}
+          AND type = ANY(${STATE_EVENT_TYPES}::text[])
+        ORDER BY e.stream_id, e.stream_position DESC`,
+      'lastStateEvents',
+    )
+      .map((stored) => {
+        const byWorker = new Map<string, LifecycleEvent>();
+        for (const s of stored) {
+          if ('workerId' in s.event && s.event.workerId !== undefined) {
+            byWorker.set(s.event.workerId, s.event);
+          }
+        }
+        return byWorker;
+      })
+      .mapErr((e) => ({
+        type: 'EventStoreUnavailable' as const,
+        message: e.message,
+        cause: e,
+      }));
+  }
+
+  #select(
+    query: { execute(executor: QueryExecutorProvider): Promise<{ rows: EventRowOutput[] }> },
+    operation: string,
+    executor: QueryExecutorProvider = this.#db,
+  ): ResultAsync<StoredEvent[], QueryError> {
+    return ResultAsync.fromPromise(query.execute(executor), (cause) =>
+      classifyDatabaseError(cause, operation),
+    ).andThen((res) => {
+      const out: StoredEvent[] = [];
+      for (const row of res.rows) {
+        const stored = fromEventRow(row);
+        if (stored.isErr()) {
+          return err<never, EventStoreFailure>({
+            type: 'EventStoreFailure',
+            message: `${operation}: stored event ${row.event_id} is unreadable: ${stored.error.message}`,
+            retryable: false,
+          });
+        }
+        out.push(stored.value);
+      }
+      return ok(out);
+    });
+  }
+}
+
+/**
+ * NOTIFY after commit, coalesced: while one is in flight, any number of appends share the next.
+ * Sending it inside each append's transaction would serialise every commit on PostgreSQL's
+ * global notify lock; here it costs one tiny statement per burst. Polling covers a lost one.
+ */
+class AppendNotifier {
+  #inFlight = false;
+  #pending = false;
+  #timer: NodeJS.Timeout | null = null;
+  #lastSent = 0;
+
+  constructor(
+    private readonly db: Kysely<EventBusDatabase>,
+    private readonly channel: string,
+    private readonly minIntervalMs: number,
+  ) {}
+
+  /** Called after an append committed: a NOTIFY now, or one shortly covering the burst. */
+  request(): void {
+    if (this.#inFlight || this.#timer !== null) {
+      this.#pending = true;
+      return;
+    }
+    this.#send();
+  }
+
+  #send(): void {
+    this.#inFlight = true;
+    this.#pending = false;
+    this.#lastSent = performance.now();
+    void sql`SELECT pg_notify(${this.channel}, '')`
+      .execute(this.db)
+      .catch(() => undefined)
+      .finally(() => {
+        this.#inFlight = false;
+        if (!this.#pending) return;
+        const wait = Math.max(0, this.#lastSent + this.minIntervalMs - performance.now());
+        this.#timer = setTimeout(() => {
+          this.#timer = null;
+          this.#send();
+        }, wait);
+        this.#timer.unref();
+      });
+  }
+}

@@ -1,0 +1,44 @@
+import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import { type EventBusOptions, PostgresEventBus } from '../event-bus.js';
+import { requireTestDatabase } from './test-database.js';
+
+export interface TestEventBus {
+  readonly bus: PostgresEventBus;
+  readonly schema: string;
+  readonly url: string;
+  /** Closes the bus and drops its schema. */
+  drop(): Promise<void>;
+}
+
+/** A migrated event bus in a schema of its own on the test database. */
+export async function createTestEventBus(
+  prefix = 'bus',
+  options: Partial<EventBusOptions> = {},
+): Promise<TestEventBus> {
+  const url = options.connectionString ?? (await requireTestDatabase());
+  const schema = options.schema ?? `${prefix}_${randomBytes(5).toString('hex')}`;
+  const created = PostgresEventBus.create({ ...options, connectionString: url, schema });
+  if (created.isErr()) throw new Error(created.error.message);
+  const bus = created.value;
+  const ready = await bus.ready();
+  if (ready.isErr()) {
+    await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)} CASCADE`
+      .execute(bus.db)
+      .catch(() => undefined);
+    await bus.close();
+    throw new Error(ready.error.message);
+  }
+  return {
+    bus,
+    schema,
+    url,
+    drop: async () => {
+      await bus.subscriptions.close();
+      await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)} CASCADE`
+        .execute(bus.db)
+        .catch(() => undefined);
+      await bus.close();
+    },
+  };
+}
