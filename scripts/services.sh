@@ -152,6 +152,26 @@ up_image() {
   done_ "built worker image $worker_image from a static busybox"
 }
 
+# promtool (Debian's prometheus package) checks the server's /metrics in the tests. The
+# package would start a Prometheus daemon: a policy-rc.d keeps it from starting one.
+up_promtool() {
+  if command -v promtool >/dev/null 2>&1; then
+    say "promtool already installed"
+    return
+  fi
+  can_install || by_hand "install promtool" "install Prometheus' promtool on the PATH, then run this again"
+  local guard=/usr/sbin/policy-rc.d
+  local had_guard=0
+  [ -e "$guard" ] && had_guard=1
+  if [ $had_guard = 0 ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$guard"
+    chmod +x "$guard"
+  fi
+  apt_install prometheus || { [ $had_guard = 0 ] && rm -f "$guard"; die "could not install prometheus (for promtool)"; }
+  [ $had_guard = 0 ] && rm -f "$guard"
+  command -v promtool >/dev/null 2>&1 || die "the prometheus package installed no promtool"
+}
+
 down() {
   if [ -f "$state_dir/postgres" ]; then
     # shellcheck disable=SC2046
@@ -178,6 +198,7 @@ case "${1:-}" in
     up_docker
     up_postgres
     up_image
+    up_promtool
     [ ${#did[@]} -gt 0 ] || say "nothing to do: everything was already up"
     echo "export DOCKER_HOST=${DOCKER_HOST:-$docker_host_default}"
     echo "export DATABASE_URL=${DATABASE_URL:-$pg_url_default}"

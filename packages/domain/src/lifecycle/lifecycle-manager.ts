@@ -605,8 +605,7 @@ export class LifecycleManager {
     listing: readonly ManagedResource[],
     passStarted: number,
   ): Promise<OrphanReport> {
-    const tracked = new Set<string>();
-    for (const w of this.#workers.values()) tracked.add(w.resourceId);
+    const tracked = this.#trackedResources();
     const now = this.#clock.now();
     const present = new Set(listing.map((r) => r.resourceId));
     for (const id of this.#reportedOrphans) if (!present.has(id)) this.#reportedOrphans.delete(id);
@@ -631,13 +630,14 @@ export class LifecycleManager {
       const again = await this.#provider.listManagedWorkers();
       if (again.isErr()) return { detected, removed, errors: errors + 1 };
       const still = new Map(again.value.map((r) => [r.resourceId, r]));
+      const trackedNow = this.#trackedResources();
       confirmed = candidates.filter((r) => {
         const current = still.get(r.resourceId);
         return (
           current !== undefined &&
           isOwnedBy(current.labels, this.providerId) &&
           current.labels[OWNERSHIP_LABELS.workerId] === r.labels[OWNERSHIP_LABELS.workerId] &&
-          !this.#isTrackedResource(r.resourceId) &&
+          !trackedNow.has(r.resourceId) &&
           !this.#isTrackedWorkerId(r.labels[OWNERSHIP_LABELS.workerId])
         );
       });
@@ -689,9 +689,10 @@ export class LifecycleManager {
     return id !== undefined && this.#workers.has(id);
   }
 
-  #isTrackedResource(resourceId: string): boolean {
-    for (const w of this.#workers.values()) if (w.resourceId === resourceId) return true;
-    return false;
+  #trackedResources(): Set<string> {
+    const ids = new Set<string>();
+    for (const w of this.#workers.values()) ids.add(w.resourceId);
+    return ids;
   }
 
   // ---------------------------------------------------------------- recovery
