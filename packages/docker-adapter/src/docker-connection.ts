@@ -24,7 +24,11 @@ export function connectDocker(dockerHost?: string): DockerConnection {
   if (host.startsWith('unix://')) {
     return { docker: new Docker({ socketPath: host.slice('unix://'.length) }), endpoint: host };
   }
-  const url = new URL(host.replace(/^tcp:/, 'http:'));
+  const url = parseUrl(host.replace(/^tcp:/, 'http:'));
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    // Not a host we can dial: the first call fails with DockerUnavailable naming it.
+    return { docker: new Docker({ socketPath: host }), endpoint: host };
+  }
   return {
     docker: new Docker({
       host: url.hostname,
@@ -33,4 +37,12 @@ export function connectDocker(dockerHost?: string): DockerConnection {
     }),
     endpoint: host,
   };
+}
+
+function parseUrl(value: string): URL | undefined {
+  try {
+    return new URL(value);
+  } catch {
+    return undefined;
+  }
 }

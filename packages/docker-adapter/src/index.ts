@@ -2,3 +2,17 @@ export { connectDocker, DEFAULT_DOCKER_SOCKET } from './docker-connection.js';
 export type { DockerConnection } from './docker-connection.js';
 export { dockerEngineInfo, dockerUnavailable } from './docker-engine.js';
 export type { DockerEngineInfo, DockerUnavailable } from './docker-engine.js';
+export { DockerWorkerProvider } from './docker-worker-provider.js';
+export { containerName, DEFAULT_PIDS_LIMIT } from './container-options.js';
+export { PULL_POLICIES, validateProviderOptions } from './docker-provider-options.js';
+export type {
+  DockerHealthcheck,
+  DockerHostMount,
+  DockerWorkerProviderOptions,
+  InvalidDockerProviderConfig,
+  PullPolicy,
+} from './docker-provider-options.js';
+export { imageReferenceProblem } from './image-reference.js';
+export { mapContainerState } from './map-container-state.js';
+export { createDockerLifecycle, DockerLifecycleManager } from './docker-lifecycle-manager.js';
+export type { DockerLifecycle, DockerLifecycleManagerDeps } from './docker-lifecycle-manager.js';

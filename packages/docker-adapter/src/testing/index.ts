@@ -1,1 +1,3 @@
 export { requireTestDocker, testWorkerImage } from './test-docker.js';
+export { startDockerTestRun, TEST_RUN_LABEL } from './test-run.js';
+export type { DockerTestRun } from './test-run.js';

@@ -1,0 +1,132 @@
+import { posix } from 'node:path';
+import { err, ok, type Result } from 'neverthrow';
+import type { Clock, Logger, Problem, ProviderId, WorkerSpec } from '@hodei/domain';
+import type { DockerConnection } from './docker-connection.js';
+
+export const PULL_POLICIES = ['IfNotPresent', 'Always', 'Never'] as const;
+/** When to pull the worker image, as Kubernetes names it. */
+export type PullPolicy = (typeof PULL_POLICIES)[number];
+
+/** A host path mounted into every worker; only under one of `allowedHostPaths`. */
+export interface DockerHostMount {
+  readonly hostPath: string;
+  readonly containerPath: string;
+  readonly readOnly?: boolean;
+}
+
+/** A Docker HEALTHCHECK for the workers; `unhealthy` ends an agent with HealthCheckFailed. */
+export interface DockerHealthcheck {
+  /** The command, run without a shell (`['sh', '-c', '…']` for one). */
+  readonly test: readonly string[];
+  readonly intervalMs?: number;
+  readonly timeoutMs?: number;
+  readonly retries?: number;
+  readonly startPeriodMs?: number;
+}
+
+export interface DockerWorkerProviderOptions {
+  readonly providerId: ProviderId;
+  /** Default: the local socket (`connectDocker()`). */
+  readonly connection?: DockerConnection;
+  /** Default `IfNotPresent`. */
+  readonly pullPolicy?: PullPolicy;
+  /** Timeout of every Docker call but pulls and stops; default 30 s. */
+  readonly callTimeoutMs?: number;
+  /** Timeout of one image pull; default 300 s. */
+  readonly pullTimeoutMs?: number;
+  /** Pids limit of a worker whose spec sets none; default 512. */
+  readonly defaultPidsLimit?: number;
+  /** Opt-ins, applied to every worker of this provider. */
+  readonly readOnlyRootFilesystem?: boolean;
+  readonly user?: string;
+  /** Capabilities dropped on top of NET_RAW (always dropped). */
+  readonly capDrop?: readonly string[];
+  /** A Docker network to attach workers to; default the engine's bridge. */
+  readonly network?: string;
+  /** Host paths workers may mount; none by default. */
+  readonly allowedHostPaths?: readonly string[];
+  readonly mounts?: readonly DockerHostMount[];
+  /** A healthcheck for every worker, or chosen per spec (undefined: the image's own). */
+  readonly healthcheck?: DockerHealthcheck | ((spec: WorkerSpec) => DockerHealthcheck | undefined);
+  /** Reconnection backoff of the events stream. */
+  readonly watchBackoff?: { readonly initialMs?: number; readonly maxMs?: number };
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+}
+
+export interface InvalidDockerProviderConfig {
+  readonly type: 'InvalidDockerProviderConfig';
+  readonly message: string;
+  readonly problems: readonly Problem[];
+}
+
+const CAPABILITY = /^[A-Z_]+$/;
+
+const positiveInteger = (value: number | undefined): boolean =>
+  value === undefined || (Number.isInteger(value) && value > 0);
+
+/** Checks the options that do not depend on a worker spec; lists every problem. */
+export function validateProviderOptions(
+  options: DockerWorkerProviderOptions,
+): Result<DockerWorkerProviderOptions, InvalidDockerProviderConfig> {
+  const problems: Problem[] = [];
+  if (options.pullPolicy !== undefined && !PULL_POLICIES.includes(options.pullPolicy)) {
+    problems.push({ path: 'pullPolicy', message: `must be one of ${PULL_POLICIES.join(', ')}` });
+  }
+  for (const field of ['callTimeoutMs', 'pullTimeoutMs', 'defaultPidsLimit'] as const) {
+    if (!positiveInteger(options[field])) {
+      problems.push({ path: field, message: 'must be a positive integer' });
+    }
+  }
+  for (const [i, cap] of (options.capDrop ?? []).entries()) {
+    if (!CAPABILITY.test(cap)) {
+      problems.push({ path: `capDrop.${i}`, message: 'must be a capability name like NET_ADMIN' });
+    }
+  }
+  const allowed = (options.allowedHostPaths ?? []).map((p) => posix.resolve('/', p));
+  for (const [i, p] of (options.allowedHostPaths ?? []).entries()) {
+    if (!posix.isAbsolute(p) || posix.resolve('/', p) === '/') {
+      problems.push({ path: `allowedHostPaths.${i}`, message: 'must be an absolute path below /' });
+    }
+  }
+  for (const [i, mount] of (options.mounts ?? []).entries()) {
+    const host = posix.resolve('/', mount.hostPath);
+    if (!posix.isAbsolute(mount.hostPath)) {
+      problems.push({ path: `mounts.${i}.hostPath`, message: 'must be an absolute path' });
+    } else if (!allowed.some((a) => host === a || host.startsWith(`${a}/`))) {
+      problems.push({
+        path: `mounts.${i}.hostPath`,
+        message: `${host} is not under an allowed host path; host mounts need allowedHostPaths`,
+      });
+    }
+    if (!posix.isAbsolute(mount.containerPath) || mount.containerPath.includes(':')) {
+      problems.push({
+        path: `mounts.${i}.containerPath`,
+        message: 'must be an absolute path without ":"',
+      });
+    }
+  }
+  if (typeof options.healthcheck === 'object') {
+    problems.push(...healthcheckProblems(options.healthcheck, 'healthcheck'));
+  }
+  return problems.length === 0
+    ? ok(options)
+    : err({
+        type: 'InvalidDockerProviderConfig',
+        message: `invalid Docker provider configuration: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`,
+        problems,
+      });
+}
+
+export function healthcheckProblems(check: DockerHealthcheck, path: string): Problem[] {
+  const problems: Problem[] = [];
+  if (check.test.length === 0 || check.test.some((part) => typeof part !== 'string')) {
+    problems.push({ path: `${path}.test`, message: 'must be a non-empty command' });
+  }
+  for (const field of ['intervalMs', 'timeoutMs', 'startPeriodMs', 'retries'] as const) {
+    if (!positiveInteger(check[field])) {
+      problems.push({ path: `${path}.${field}`, message: 'must be a positive integer' });
+    }
+  }
+  return problems;
+}
