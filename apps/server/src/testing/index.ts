@@ -1,2 +1,2 @@
-// Server test helpers land with the server issue.
-export {};
+export { eventually, startTestServer, TEST_TOKEN } from './test-server.js';
+export type { TestServer } from './test-server.js';

@@ -1,0 +1,63 @@
+import type { WorkerServiceError } from '../workers/service.errors.js';
+
+export interface ErrorBody {
+  readonly error: string;
+  readonly message: string;
+  readonly problems?: readonly { readonly path: string; readonly message: string }[];
+}
+
+const assertNever = (value: never): never => {
+  throw new TypeError(`unmapped error ${JSON.stringify(value)}`);
+};
+
+/** Every error a worker operation can return, to its HTTP status (SPEC §8). */
+export function statusOf(error: WorkerServiceError): number {
+  switch (error.type) {
+    case 'ValidationFailed':
+    case 'InvalidWorkerSpec':
+    case 'InvalidPolicy':
+    case 'ImagePullFailed':
+      return 400;
+    case 'WorkerNotFound':
+      return 404;
+    case 'InvalidTransition':
+    case 'WorkerIdConflict':
+    case 'WorkerAlreadyExists':
+    case 'WorkerAlreadyTracked':
+    case 'WorkerNotFinished':
+    case 'ResourceNotOwned':
+    case 'LifecycleDisabled':
+      return 409;
+    case 'TooManyWorkers':
+      return 429;
+    case 'ProviderUnavailable':
+    case 'ProviderTimeout':
+    case 'ProviderFailure':
+    case 'PublisherBackpressure':
+      return 503;
+    default:
+      return assertNever(error);
+  }
+}
+
+export function bodyOf(error: WorkerServiceError): ErrorBody {
+  switch (error.type) {
+    case 'ValidationFailed':
+      return { error: error.type, message: error.message, problems: error.problems };
+    case 'InvalidWorkerSpec':
+      return { error: error.type, message: error.message, problems: error.problems };
+    case 'InvalidPolicy':
+      return {
+        error: error.type,
+        message: error.message,
+        problems: error.problems.map((p) => ({
+          path: 'field' in p ? `policy.${p.field}` : 'policy',
+          message: p.message,
+        })),
+      };
+    case 'InvalidTransition':
+      return { error: error.type, message: `a ${error.from} worker cannot become ${error.to}` };
+    default:
+      return { error: error.type, message: error.message };
+  }
+}

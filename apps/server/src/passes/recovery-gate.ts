@@ -1,0 +1,45 @@
+import type { LifecycleManager, Logger, RecoveryReport } from '@hodei/domain';
+import { describeError } from '../workers/service.errors.js';
+
+/**
+ * Recovery of one provider, done once. Until it has succeeded (its engine may be down at
+ * start), the passes wait: judging workers lost or orphaned against an empty tracking table
+ * would report, or with `orphanAction: 'remove'` remove, workers that are ours.
+ */
+export class RecoveryGate {
+  #done = false;
+  #running: Promise<boolean> | null = null;
+
+  constructor(
+    private readonly providerId: string,
+    private readonly manager: LifecycleManager,
+    private readonly logger: Logger,
+  ) {}
+
+  get recovered(): boolean {
+    return this.#done;
+  }
+
+  ensure(): Promise<boolean> {
+    if (this.#done) return Promise.resolve(true);
+    this.#running ??= this.#attempt().finally(() => {
+      this.#running = null;
+    });
+    return this.#running;
+  }
+
+  async #attempt(): Promise<boolean> {
+    const result = await this.manager.recover();
+    if (result.isErr()) {
+      this.logger.error('provider cannot be recovered yet; its passes wait', {
+        provider: this.providerId,
+        error: describeError(result.error),
+      });
+      return false;
+    }
+    this.#done = true;
+    const report: RecoveryReport = result.value;
+    this.logger.info('provider recovered', { provider: this.providerId, ...report });
+    return true;
+  }
+}
