@@ -123,3 +123,5 @@ export type {
 } from './provider/lifecycle-managed-worker-provider.js';
 export { simulateCommand } from './provider/simulated-command.js';
 export type { SimulatedRun } from './provider/simulated-command.js';
+export { wireLifecycle } from './provider/wire-lifecycle.js';
+export type { ManagedLifecycle } from './provider/wire-lifecycle.js';

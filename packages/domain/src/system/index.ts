@@ -1,2 +1,4 @@
 export { systemClock } from './system-clock.js';
 export { UuidV7IdGenerator, uuidv7 } from './uuid-v7-id-generator.js';
+export { withProfile } from './profile-manager-deps.js';
+export type { ProfileManagerDeps } from './profile-manager-deps.js';
