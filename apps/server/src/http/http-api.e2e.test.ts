@@ -183,6 +183,20 @@ describe('the HTTP API', () => {
     await t.api('DELETE', '/v1/workers/idem-1?wait=true');
   });
 
+  it('answers concurrent creates of one id with one 201 and repeats, and one container', async () => {
+    const body = { id: 'race-1', mode: 'agent', command: AGENT };
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, () => t.api('POST', '/v1/workers', { body })),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 200, 201]);
+    const containers = await docker.listContainers({
+      all: true,
+      filters: { name: ['hodei-worker-race-1'] },
+    });
+    expect(containers).toHaveLength(1);
+    expect((await t.api('DELETE', '/v1/workers/race-1?wait=true')).status).toBe(200);
+  });
+
   it('answers 400 listing every problem of a bad body', async () => {
     const bad = await t.api('POST', '/v1/workers', {
       body: {

@@ -14,6 +14,7 @@ import {
   type Readiness,
   type Worker,
   type WorkerHandle,
+  type WorkerId,
   type WorkerMode,
   type WorkerProvider,
   type WorkerSpec,
@@ -121,6 +122,7 @@ export class WorkerService {
   /** A digest of each worker's creation request, for idempotent creates. */
   readonly #fingerprints = new Map<string, string>();
   readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #creating = new Map<string, Promise<unknown>>();
 
   constructor(private readonly deps: WorkerServiceDeps) {
     const first = deps.providers[0];
@@ -184,7 +186,27 @@ export class WorkerService {
       policy: policy.value,
     };
     const fingerprint = fingerprintOf(entry.id, spec);
+    // Creates of one id run one after another, so a concurrent repeat is answered as a repeat.
+    const before = this.#creating.get(workerId);
+    const run = (async () => {
+      await before?.catch(() => undefined);
+      return this.#createOnce(entry, workerId, spec, fingerprint, ctx);
+    })();
+    this.#creating.set(workerId, run);
+    try {
+      return await run;
+    } finally {
+      if (this.#creating.get(workerId) === run) this.#creating.delete(workerId);
+    }
+  }
 
+  async #createOnce(
+    entry: ProviderEntry,
+    workerId: WorkerId,
+    spec: WorkerSpec,
+    fingerprint: string,
+    ctx: OperationContext,
+  ): Promise<Result<{ worker: WorkerView; created: boolean }, WorkerServiceError>> {
     const lifecycle = entry.lifecycle;
     if (lifecycle !== undefined) {
       const existing = this.#find(workerId);
@@ -195,11 +217,6 @@ export class WorkerService {
       const created = await lifecycle.managed.createWorker(spec, ctx);
       if (created.isErr()) {
         this.#fingerprints.delete(workerId);
-        // Someone asked for the same id at the same moment: answer as a repeat would.
-        const raced = this.#find(workerId);
-        if (created.error.type === 'WorkerAlreadyTracked' && raced !== undefined) {
-          return this.#repeat(raced.worker, spec, fingerprint);
-        }
         return err(created.error);
       }
       const worker = lifecycle.manager.getWorker(workerId);
