@@ -1,37 +1,42 @@
 /**
- * Due times of workers in a binary min-heap with lazy deletion, so a pass costs
- * O(due · log n) instead of a scan of every tracked worker. Each key has at most one live
- * deadline (`#current`); heap entries that no longer match it are skipped when popped and
- * dropped when the heap grows past twice the live count.
+ * Due times of workers in a binary min-heap, so a pass costs O(due · log n) instead of a scan
+ * of every tracked worker. Each key has one wanted deadline (`#wanted`) and at most one live
+ * heap entry (`#queued`). A deadline that moves later does not push: when the earlier entry
+ * comes up, it is pushed again at the later time. A deadline that moves earlier pushes, and
+ * the entry it supersedes is skipped when popped. The heap stays about one entry per key.
  */
 export class DeadlineIndex {
   #at: number[] = [];
   #keys: string[] = [];
-  readonly #current = new Map<string, number>();
+  readonly #wanted = new Map<string, number>();
+  readonly #queued = new Map<string, number>();
 
   get size(): number {
-    return this.#current.size;
+    return this.#wanted.size;
   }
 
   /** Sets (or, with `null`, clears) the key's deadline. */
   set(key: string, at: number | null): void {
     if (at === null) {
-      this.#current.delete(key);
+      this.#wanted.delete(key);
       return;
     }
-    if (this.#current.get(key) === at) return;
-    this.#current.set(key, at);
-    this.#push(at, key);
-    if (this.#at.length > 2 * this.#current.size + 1024) this.#compact();
+    this.#wanted.set(key, at);
+    const queued = this.#queued.get(key);
+    if (queued === undefined || at < queued) {
+      this.#queued.set(key, at);
+      this.#push(at, key);
+      if (this.#at.length > 2 * this.#queued.size + 1024) this.#compact();
+    }
   }
 
   get(key: string): number | undefined {
-    return this.#current.get(key);
+    return this.#wanted.get(key);
   }
 
-  /** The earliest live deadline, if any. */
+  /** The earliest deadline, if any. */
   peek(): number | undefined {
-    this.#dropStale();
+    this.#settleTop(Number.POSITIVE_INFINITY);
     return this.#at[0];
   }
 
@@ -39,18 +44,41 @@ export class DeadlineIndex {
   popDue(now: number): string[] {
     const due: string[] = [];
     for (;;) {
-      this.#dropStale();
+      this.#settleTop(now);
       const top = this.#at[0];
       if (top === undefined || top > now) return due;
       const key = this.#keys[0]!;
       this.#pop();
-      this.#current.delete(key);
+      this.#queued.delete(key);
+      this.#wanted.delete(key);
       due.push(key);
     }
   }
 
-  #dropStale(): void {
-    while (this.#at.length > 0 && this.#current.get(this.#keys[0]!) !== this.#at[0]) this.#pop();
+  /**
+   * Until the top entry is live and wanted at its time: drops superseded and cleared entries,
+   * and moves entries whose deadline went later (up to `horizon`) to their later time.
+   */
+  #settleTop(horizon: number): void {
+    for (;;) {
+      const at = this.#at[0];
+      if (at === undefined) return;
+      const key = this.#keys[0]!;
+      if (this.#queued.get(key) !== at) {
+        this.#pop();
+        continue;
+      }
+      const wanted = this.#wanted.get(key);
+      if (wanted === undefined) {
+        this.#pop();
+        this.#queued.delete(key);
+        continue;
+      }
+      if (wanted === at || at > horizon) return;
+      this.#pop();
+      this.#queued.set(key, wanted);
+      this.#push(wanted, key);
+    }
   }
 
   #push(at: number, key: string): void {
@@ -95,6 +123,10 @@ export class DeadlineIndex {
   #compact(): void {
     this.#at = [];
     this.#keys = [];
-    for (const [key, at] of this.#current) this.#push(at, key);
+    this.#queued.clear();
+    for (const [key, at] of this.#wanted) {
+      this.#queued.set(key, at);
+      this.#push(at, key);
+    }
   }
 }
