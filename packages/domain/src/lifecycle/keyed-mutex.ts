@@ -6,6 +6,9 @@ export class KeyedMutex {
   readonly #tails = new Map<string, Promise<unknown>>();
 
   run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    // Always a turn later, never `work()` at once: the tail must be registered before work
+    // starts, or a call `work` makes synchronously on the same key (a provider that notifies
+    // from inside a call) would run beside it.
     const previous = this.#tails.get(key) ?? Promise.resolve();
     const next = previous.then(work, work);
     const tail = next.then(
