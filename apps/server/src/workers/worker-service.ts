@@ -249,7 +249,8 @@ export class WorkerService {
       return err(
         validationFailed([{ path: 'cursor', message: 'not a cursor this server issued' }]),
       );
-    const views: WorkerView[] = [];
+    // Sorted by (creation time, id) on the raw records; only the page is turned into views.
+    const rows: Row[] = [];
     for (const entry of this.deps.providers) {
       if (request.providerId !== undefined && entry.id !== request.providerId) continue;
       if (entry.lifecycle !== undefined) {
@@ -257,7 +258,7 @@ export class WorkerService {
           ...(request.state === undefined ? {} : { state: request.state }),
           ...(request.mode === undefined ? {} : { mode: request.mode }),
         })) {
-          views.push(workerView(w));
+          rows.push({ createdAt: w.createdAt, id: w.id, view: () => workerView(w) });
         }
       } else {
         const listed = await entry.provider.listManagedWorkers();
@@ -267,20 +268,17 @@ export class WorkerService {
           if (view === undefined) continue;
           if (request.state !== undefined && view.state !== request.state) continue;
           if (request.mode !== undefined && view.mode !== request.mode) continue;
-          views.push(view);
+          rows.push({ createdAt: Date.parse(view.createdAt), id: view.id, view: () => view });
         }
       }
     }
-    views.sort((a, b) =>
-      a.createdAt === b.createdAt
-        ? a.id.localeCompare(b.id)
-        : a.createdAt.localeCompare(b.createdAt),
-    );
-    const start = after === undefined ? 0 : views.findIndex((v) => compareKey(v, after) > 0);
-    const from = start === -1 ? views.length : start;
-    const items = views.slice(from, from + request.limit);
-    const last = items.at(-1);
-    const more = from + request.limit < views.length;
+    rows.sort((a, b) => compareKey(a, [b.createdAt, b.id]));
+    const start = after === undefined ? 0 : rows.findIndex((row) => compareKey(row, after) > 0);
+    const from = start === -1 ? rows.length : start;
+    const page = rows.slice(from, from + request.limit);
+    const items = page.map((row) => row.view());
+    const last = page.at(-1);
+    const more = from + request.limit < rows.length;
     return ok({ items, nextCursor: more && last !== undefined ? encodeCursor(last) : null });
   }
 
@@ -625,20 +623,23 @@ function fingerprintOf(providerId: string, spec: WorkerSpec): string {
   })}`;
 }
 
-type CursorKey = readonly [string, string];
+/** A worker in the listing order: creation time (epoch ms), then id. */
+interface Row {
+  readonly createdAt: number;
+  readonly id: string;
+  readonly view: () => WorkerView;
+}
 
-const encodeCursor = (v: WorkerView): string =>
-  Buffer.from(JSON.stringify([v.createdAt, v.id])).toString('base64url');
+type CursorKey = readonly [number, string];
+
+const encodeCursor = (row: Row): string =>
+  Buffer.from(JSON.stringify([row.createdAt, row.id])).toString('base64url');
 
 function decodeCursor(cursor: string): CursorKey | null {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (
-      Array.isArray(parsed) &&
-      parsed.length === 2 &&
-      parsed.every((x) => typeof x === 'string')
-    ) {
-      return [parsed[0] as string, parsed[1] as string];
+    if (Array.isArray(parsed) && typeof parsed[0] === 'number' && typeof parsed[1] === 'string') {
+      return [parsed[0], parsed[1]];
     }
     return null;
   } catch {
@@ -646,5 +647,9 @@ function decodeCursor(cursor: string): CursorKey | null {
   }
 }
 
-const compareKey = (v: WorkerView, key: CursorKey): number =>
-  v.createdAt === key[0] ? v.id.localeCompare(key[1]) : v.createdAt.localeCompare(key[0]);
+const compareKey = (
+  row: { readonly createdAt: number; readonly id: string },
+  key: CursorKey,
+): number => (row.createdAt === key[0] ? compareText(row.id, key[1]) : row.createdAt - key[0]);
+
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
