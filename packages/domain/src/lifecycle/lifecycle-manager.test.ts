@@ -1,4 +1,4 @@
-import { errAsync, okAsync } from 'neverthrow';
+import { errAsync, okAsync, ResultAsync } from 'neverthrow';
 import { describe, expect, it } from 'vitest';
 import type { LifecycleEvent } from '../events/lifecycle-event.js';
 import { EphemeralWorkerPolicy } from '../policy/ephemeral-worker-policy.js';
@@ -6,6 +6,7 @@ import { dockerProfile, kubernetesProfile } from '../policy/profiles.js';
 import type { WorkerEventHistory } from '../ports/event-store.port.js';
 import { OWNERSHIP_LABELS, ownershipLabels } from '../provider/ownership.js';
 import { lifecycleHarness } from '../testing/lifecycle-harness.js';
+import { LifecycleManager } from './lifecycle-manager.js';
 import type { WorkerId } from '../worker/ids.js';
 
 const s = (seconds: number) => seconds * 1000;
@@ -598,6 +599,64 @@ describe('recovery after a restart', () => {
     });
     const report = (await h.restart().recover())._unsafeUnwrap();
     expect(report.unreadable).toBe(1);
+  });
+});
+
+describe('races between the passes and other calls', () => {
+  it('does not end an agent for idleness when it went busy while the pass was deciding', async () => {
+    const h = lifecycleHarness({ policy: shortPolicy });
+    const agent = await h.create({ mode: 'agent' });
+    await h.advance(s(120));
+    const [stats] = await Promise.all([
+      h.manager.runGcCycle(),
+      h.manager.markWorkerBusy(agent.workerId),
+    ]);
+    expect(stats._unsafeUnwrap().idleTimedOut).toBe(0);
+    expect(h.manager.getWorker(agent.workerId)?.state).toBe('busy');
+    expect(h.publisher.typesFor(agent.workerId)).not.toContain('WorkerEphemeralTerminating');
+  });
+
+  it('does not judge a worker re-created under the same id by a listing of the old one', async () => {
+    const h = lifecycleHarness();
+    let release = (): void => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = Object.create(h.provider) as typeof h.provider;
+    const listing = h.provider.listManagedWorkers.bind(h.provider);
+    slow.listManagedWorkers = () => {
+      const taken = listing();
+      return new ResultAsync(gate.then(() => taken));
+    };
+    const manager = new LifecycleManager({
+      provider: slow,
+      publisher: h.publisher,
+      clock: h.clock,
+      ids: h.ids,
+      policy: dockerProfile,
+    });
+    const spec = {
+      workerId: 'again' as WorkerId,
+      mode: 'agent' as const,
+      image: 'img',
+      command: ['sleep', 'infinity'],
+      policy: dockerProfile,
+    };
+    const first = (await h.provider.createWorker(spec))._unsafeUnwrap();
+    await manager.initializeWorker(first, spec);
+    const reconciling = manager.reconcile();
+    // Meanwhile the worker is destroyed and created again with the same id.
+    await h.provider.destroyWorker(first, { gracePeriod: 0 });
+    await manager.startTermination('again', 'ManualTermination');
+    await manager.markWorkerTerminated('again', { exitCode: null, forced: false });
+    await manager.cleanupWorker('again', 'NormalTermination');
+    const second = (await h.provider.createWorker(spec))._unsafeUnwrap();
+    await manager.initializeWorker(second, spec);
+    release();
+    expect((await reconciling)._unsafeUnwrap().lost).toBe(0);
+    expect(manager.getWorker('again')).toMatchObject({
+      state: 'creating',
+      resourceId: second.resourceId,
+    });
+    expect(h.publisher.ofType('WorkerLost')).toEqual([]);
   });
 });
 

@@ -291,28 +291,36 @@ export class LifecycleManager {
     ctx?: Ctx,
     startedAt?: number,
   ): ResultAsync<void, LifecycleError> {
-    return this.#locked(workerId, async () => {
-      const w = this.#workers.get(workerId);
-      if (w === undefined) return err<void, LifecycleError>(workerNotFound(workerId));
-      if (!isTerminal(w.state)) {
-        return err<void, LifecycleError>({
-          type: 'WorkerNotFinished',
-          workerId,
-          state: w.state,
-          message: `worker ${workerId} is ${w.state}: terminate it before cleaning it up`,
-        });
-      }
-      this.#workers.delete(workerId);
-      this.#deadlines.set(workerId, null);
-      const now = this.#clock.now();
-      await this.#publish({
-        ...this.#workerMeta(workerId, ctx),
-        type: 'WorkerEphemeralCleanedUp',
-        cleanupReason: reason,
-        cleanupDurationMs: Math.max(0, now - (startedAt ?? now)),
+    return this.#locked(workerId, () => this.#cleanup(workerId, reason, ctx, startedAt));
+  }
+
+  /** `cleanupWorker` for a caller that holds the worker's lock. */
+  async #cleanup(
+    workerId: string,
+    reason: CleanupReason,
+    ctx: Ctx,
+    startedAt: number | undefined,
+  ): Promise<Result<void, LifecycleError>> {
+    const w = this.#workers.get(workerId);
+    if (w === undefined) return err(workerNotFound(workerId));
+    if (!isTerminal(w.state)) {
+      return err({
+        type: 'WorkerNotFinished',
+        workerId,
+        state: w.state,
+        message: `worker ${workerId} is ${w.state}: terminate it before cleaning it up`,
       });
-      return ok(undefined);
+    }
+    this.#workers.delete(workerId);
+    this.#deadlines.set(workerId, null);
+    const now = this.#clock.now();
+    await this.#publish({
+      ...this.#workerMeta(workerId, ctx),
+      type: 'WorkerEphemeralCleanedUp',
+      cleanupReason: reason,
+      cleanupDurationMs: Math.max(0, now - (startedAt ?? now)),
     });
+    return ok(undefined);
   }
 
   /**
@@ -324,12 +332,15 @@ export class LifecycleManager {
     workerId: string,
     status: WorkerStatus,
     ctx?: Ctx,
+    resourceId?: string,
   ): ResultAsync<Worker | undefined, LifecycleError> {
     const applied = this.#locked(
       workerId,
       async (): Promise<Result<Worker | undefined, LifecycleError>> => {
         const w = this.#workers.get(workerId);
         if (w === undefined || isTerminal(w.state)) return ok(w);
+        // Said of another resource (the worker was re-created under its id): not this one.
+        if (resourceId !== undefined && w.resourceId !== resourceId) return ok(w);
         switch (status.state) {
           case 'creating':
             return ok(w);
@@ -443,48 +454,94 @@ export class LifecycleManager {
       });
       return 'error';
     }
+    if (!result.value) {
+      // Something else moved the worker meanwhile; its deadline follows its new state.
+      const current = this.#workers.get(workerId);
+      if (current !== undefined) this.#deadlines.set(workerId, nextDeadline(current));
+      return null;
+    }
     return rule;
   }
 
-  #runRule(rule: DueRule, w: Worker, ctx: OperationContext): ResultAsync<unknown, LifecycleError> {
-    const handle = this.handleOf(w);
+  /**
+   * Applies `rule` to the worker. The rule is checked again under the worker's lock, so a
+   * call that moved the worker since the pass looked (a busy agent, a destroy under way, an
+   * exit) is never overridden: `false` then, and nothing done.
+   */
+  #runRule(rule: DueRule, w: Worker, ctx: OperationContext): ResultAsync<boolean, LifecycleError> {
+    const stillDue = (): Worker | undefined => {
+      const current = this.#workers.get(w.id);
+      return current !== undefined && dueRule(current, this.#clock.now()) === rule
+        ? current
+        : undefined;
+    };
     switch (rule) {
       case 'lifetime':
-        return this.#terminate(w.id, 'LifetimeExceeded', ctx);
-      case 'idle':
-        return this.#locked(w.id, async () => {
-          const current = this.#workers.get(w.id);
-          if (current?.state !== 'ready') return ok(undefined);
-          await this.#publish({
-            ...this.#workerMeta(w.id, ctx),
-            type: 'WorkerEphemeralIdle',
-            idleSince: new Date(current.lastActivityAt).toISOString(),
-          });
-          return ok(undefined);
-        }).andThen(() => this.#terminate(w.id, 'IdleTimeout', ctx));
+      case 'idle': {
+        const reason: TerminationReason = rule === 'lifetime' ? 'LifetimeExceeded' : 'IdleTimeout';
+        return this.#locked(w.id, async (): Promise<Result<Worker | undefined, LifecycleError>> => {
+          const current = stillDue();
+          if (current === undefined) return ok(undefined);
+          if (rule === 'idle') {
+            await this.#publish({
+              ...this.#workerMeta(w.id, ctx),
+              type: 'WorkerEphemeralIdle',
+              idleSince: new Date(current.lastActivityAt).toISOString(),
+            });
+          }
+          return this.#apply(w.id, { to: 'terminating', reason }, ctx);
+        }).andThen((terminating) =>
+          terminating === undefined
+            ? okAsync(false)
+            : this.#stopTerminating(terminating, ctx).map(() => true),
+        );
+      }
       case 'startup':
-        return this.markWorkerFailed(
-          w.id,
-          `not running after startupTimeout (${w.policy.startupTimeout} ms)`,
-          ctx,
-          'StartupTimeout',
-        ).andThen(() =>
-          this.#provider.stopWorker(handle, { gracePeriod: w.policy.gracefulTerminationTimeout }),
+        return this.#locked(w.id, async (): Promise<Result<Worker | undefined, LifecycleError>> => {
+          if (stillDue() === undefined) return ok(undefined);
+          return this.#apply(
+            w.id,
+            {
+              to: 'failed',
+              error: `not running after startupTimeout (${w.policy.startupTimeout} ms)`,
+              reason: 'StartupTimeout',
+            },
+            ctx,
+          );
+        }).andThen((failed) =>
+          failed === undefined
+            ? okAsync(false)
+            : this.#provider
+                .stopWorker(this.handleOf(failed), {
+                  gracePeriod: failed.policy.gracefulTerminationTimeout,
+                })
+                .map(() => true),
         );
       case 'forceRemove':
         // Under the worker's lock, so the provider's own exit notification cannot mark it
         // terminated first as if it had stopped by itself.
-        return this.#locked(w.id, async () => {
-          const removed = await this.#provider.destroyWorker(handle, { gracePeriod: 0 });
-          if (removed.isErr()) return err<Worker, LifecycleError>(removed.error);
-          return this.#apply(w.id, { to: 'terminated', exitCode: null }, ctx, { forced: true });
+        return this.#locked(w.id, async (): Promise<Result<boolean, LifecycleError>> => {
+          const current = stillDue();
+          if (current === undefined) return ok(false);
+          const removed = await this.#provider.destroyWorker(this.handleOf(current), {
+            gracePeriod: 0,
+          });
+          if (removed.isErr()) return err(removed.error);
+          return (
+            await this.#apply(w.id, { to: 'terminated', exitCode: null }, ctx, { forced: true })
+          ).map(() => true);
         });
-      case 'ttl': {
-        const started = this.#clock.now();
-        return this.#provider
-          .destroyWorker(handle, { gracePeriod: 0 })
-          .andThen(() => this.cleanupWorker(w.id, 'TtlExpired', ctx, started));
-      }
+      case 'ttl':
+        return this.#locked(w.id, async (): Promise<Result<boolean, LifecycleError>> => {
+          const current = stillDue();
+          if (current === undefined) return ok(false);
+          const started = this.#clock.now();
+          const removed = await this.#provider.destroyWorker(this.handleOf(current), {
+            gracePeriod: 0,
+          });
+          if (removed.isErr()) return err(removed.error);
+          return (await this.#cleanup(w.id, 'TtlExpired', ctx, started)).map(() => true);
+        });
     }
   }
 
@@ -498,25 +555,29 @@ export class LifecycleManager {
     reason: TerminationReason,
     ctx: Ctx,
   ): ResultAsync<Worker, LifecycleError> {
-    return this.startTermination(workerId, reason, ctx).andThen((w) => {
-      if (w.state !== 'terminating') return okAsync(w);
-      const handle = this.handleOf(w);
-      return this.#provider
-        .stopWorker(handle, { gracePeriod: w.policy.gracefulTerminationTimeout })
-        .andThen(() => this.#provider.getWorkerStatus(handle))
-        .andThen((status) => {
-          // A resource still shutting down (a pod in its grace period) stays terminating; its
-          // exit, pushed or reconciled, ends it with the real exit code, or the force-remove
-          // rule does.
-          if (status.state === 'running' || status.state === 'creating') {
-            return okAsync(this.#workers.get(workerId) ?? w);
-          }
-          if (status.state === 'missing') {
-            return this.markWorkerTerminated(workerId, { exitCode: null, forced: false }, ctx);
-          }
-          return this.observeStatus(workerId, status, ctx).map((t) => t ?? w);
-        });
-    });
+    return this.startTermination(workerId, reason, ctx).andThen((w) =>
+      w.state === 'terminating' ? this.#stopTerminating(w, ctx) : okAsync(w),
+    );
+  }
+
+  /** Stops a terminating worker's resource and, once it has exited, marks it terminated. */
+  #stopTerminating(w: Worker, ctx: Ctx): ResultAsync<Worker, LifecycleError> {
+    const handle = this.handleOf(w);
+    return this.#provider
+      .stopWorker(handle, { gracePeriod: w.policy.gracefulTerminationTimeout })
+      .andThen(() => this.#provider.getWorkerStatus(handle))
+      .andThen((status) => {
+        // A resource still shutting down (a pod in its grace period) stays terminating; its
+        // exit, pushed or reconciled, ends it with the real exit code, or the force-remove
+        // rule does.
+        if (status.state === 'running' || status.state === 'creating') {
+          return okAsync(this.#workers.get(w.id) ?? w);
+        }
+        if (status.state === 'missing') {
+          return this.markWorkerTerminated(w.id, { exitCode: null, forced: false }, ctx);
+        }
+        return this.observeStatus(w.id, status, ctx, w.resourceId).map((t) => t ?? w);
+      });
   }
 
   // ---------------------------------------------------------------- reconciliation
@@ -556,7 +617,7 @@ export class LifecycleManager {
     await forEachLimited(judged, this.#concurrency, async (before) => {
       const resource = byResource.get(before.resourceId);
       const status: WorkerStatus = resource?.status ?? { state: 'missing' };
-      const result = await this.observeStatus(before.id, status, ctx);
+      const result = await this.observeStatus(before.id, status, ctx, before.resourceId);
       if (result.isErr()) {
         stats.errors += 1;
         this.#logger.warn('reconciliation could not apply a status', {
@@ -836,7 +897,7 @@ export class LifecycleManager {
         status = { state: 'running', health: event.health };
         break;
     }
-    const result = await this.observeStatus(event.workerId, status, ctx);
+    const result = await this.observeStatus(event.workerId, status, ctx, event.resourceId);
     if (result.isErr()) {
       this.#logger.warn('a provider notification could not be applied', {
         workerId: event.workerId,
