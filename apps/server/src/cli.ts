@@ -112,24 +112,31 @@ async function workers(args: readonly string[]): Promise<number> {
       const q = new URLSearchParams();
       if (values.state !== undefined) q.set('state', values.state);
       if (values.provider !== undefined) q.set('providerId', values.provider);
-      const response = await c.request('GET', `/v1/workers${q.size > 0 ? `?${q.toString()}` : ''}`);
-      if (!response.ok) return printResponse(response);
-      const page = (await response.json()) as {
-        items: {
-          id: string;
-          providerId: string;
-          mode: string;
-          state: string;
-          createdAt: string;
-          exitCode: number | null;
-        }[];
-      };
+      q.set('limit', '1000');
       console.log(['ID', 'PROVIDER', 'MODE', 'STATE', 'CREATED', 'EXIT'].join('\t'));
-      for (const w of page.items)
-        console.log(
-          [w.id, w.providerId, w.mode, w.state, w.createdAt, w.exitCode ?? ''].join('\t'),
-        );
-      return 0;
+      // Every page, following the cursor.
+      for (;;) {
+        const response = await c.request('GET', `/v1/workers?${q.toString()}`);
+        if (!response.ok) return printResponse(response);
+        const page = (await response.json()) as {
+          items: {
+            id: string;
+            providerId: string;
+            mode: string;
+            state: string;
+            createdAt: string;
+            exitCode: number | null;
+          }[];
+          nextCursor: string | null;
+        };
+        for (const w of page.items) {
+          console.log(
+            [w.id, w.providerId, w.mode, w.state, w.createdAt, w.exitCode ?? ''].join('\t'),
+          );
+        }
+        if (page.nextCursor === null) return 0;
+        q.set('cursor', page.nextCursor);
+      }
     }
     case 'rm':
       if (id === undefined) break;

@@ -437,7 +437,17 @@ export class DockerWorkerProvider implements WorkerProvider {
             }) as Promise<Stream>,
         )
           .mapErr((failure) => this.#error(failure))
-          .map((stream): AsyncIterable<LogLine> => followLogLines(stream, multiplexed));
+          .map((stream): AsyncIterable<LogLine> => {
+            // A reader that goes away ends the stream now, not at the container's next line.
+            const signal = options.signal;
+            if (signal?.aborted === true) (stream as { destroy?: () => void }).destroy?.();
+            signal?.addEventListener(
+              'abort',
+              () => (stream as { destroy?: () => void }).destroy?.(),
+              { once: true },
+            );
+            return followLogLines(stream, multiplexed);
+          });
       }
       return dockerCall('logs', this.#callTimeoutMs, (abortSignal) =>
         container.logs({ follow: false, stdout: true, stderr: true, ...tail, abortSignal }),

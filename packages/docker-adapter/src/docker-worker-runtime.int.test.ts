@@ -116,6 +116,24 @@ describe('logs', () => {
     expect(seen).toEqual(['beat', 'beat', 'beat']);
     expect((await statusOf(handle)).state).toBe('running');
   });
+
+  it('ends a followed stream of a silent container when its signal aborts', async () => {
+    const handle = await create({ command: ['sh', '-c', 'sleep 3600'] });
+    const gone = new AbortController();
+    const lines = (
+      await provider.logs(handle, { follow: true, signal: gone.signal })
+    )._unsafeUnwrap();
+    setTimeout(() => gone.abort(), 200);
+    const seen: string[] = [];
+    // Without the signal this loop would wait for a line that never comes.
+    try {
+      for await (const line of lines) seen.push(line.line);
+    } catch {
+      // a stream destroyed under the reader may end with a premature-close error
+    }
+    expect(seen).toEqual([]);
+    expect(gone.signal.aborted).toBe(true);
+  });
 });
 
 describe('stop and destroy', () => {

@@ -383,10 +383,6 @@ export async function createServer(
     // A provider whose engine is down still starts: /readyz tells, and its passes wait.
     await entry.lifecycle!.recovery.ensure();
   }
-  onStop('watches', () => {
-    for (const w of watches) w.close();
-    return Promise.resolve();
-  });
 
   const { token, file: tokenFile } = await resolveToken(config);
   const app = await buildHttpApp({
@@ -416,13 +412,34 @@ export async function createServer(
     );
   }
 
+  // What a cleanup ends, the service forgets (idempotency digests).
+  live.subscribe((e) => {
+    if (e.type === 'WorkerEphemeralCleanedUp') service.forget(e.workerId);
+  });
+
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
-      await app.close(); // stops accepting, finishes in-flight requests, ends live streams
-      await scheduler.stop();
-      await service.drain();
-      if (config.removeWorkersOnShutdown) await service.removeAll();
+      // Within the 10 s of SPEC §8: each step gets a slice, and what does not finish in it is
+      // left to the next start (a destroy under way is recovered as terminating and finished
+      // by the force-remove rule).
+      const step = (name: string, ms: number, work: () => Promise<unknown>) =>
+        withinBudget(work(), ms).then((done) => {
+          if (!done) logger.value.warn('shutdown step cut short', { step: name, budgetMs: ms });
+        });
+      await step('HTTP', 2_500, () => app.close()); // stop accepting, finish in-flight requests
+      await step('passes', 1_500, () => scheduler.stop());
+      await step('background destroys', 1_000, () => service.drain());
+      if (config.removeWorkersOnShutdown)
+        await step('remove workers', 3_000, () => service.removeAll(2_000));
+      for (const w of watches) w.close();
+      await step('notifications', 500, () =>
+        Promise.all(
+          providers.flatMap((p) =>
+            p.lifecycle === undefined ? [] : [p.lifecycle.manager.whenIdle()],
+          ),
+        ),
+      );
       await stopAll();
     })());
 
@@ -436,6 +453,24 @@ export async function createServer(
 }
 
 /** Events after `eventId`: from the event store when there is one, then the live memory. */
+/** Whether `work` settled within `ms`; it is not cancelled, only no longer waited for. */
+function withinBudget(work: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+    void work.then(
+      () => {
+        clearTimeout(timer);
+        resolve(true);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(true);
+      },
+    );
+  });
+}
+
 async function resumeAfter(
   eventId: string,
   live: LiveEventStream,
@@ -451,13 +486,19 @@ async function resumeAfter(
     .executeTakeFirst()
     .catch(() => undefined);
   if (position === undefined) return recent;
-  const stored = await bus.store.readAfter(
-    { transactionId: position.transaction_id, globalPosition: position.global_position },
-    10_000,
-  );
-  if (stored.isErr()) return recent;
-  const seen = new Set(stored.value.map((s) => s.event.eventId));
-  const events = stored.value.map((s) => s.event);
+  // Page through everything stored after it.
+  const stored: LifecycleEvent[] = [];
+  let after = { transactionId: position.transaction_id, globalPosition: position.global_position };
+  for (;;) {
+    const page = await bus.store.readAfter(after, 1_000);
+    if (page.isErr()) return recent;
+    for (const s of page.value) stored.push(s.event);
+    const last = page.value.at(-1);
+    if (last === undefined || page.value.length < 1_000) break;
+    after = { transactionId: last.transactionId, globalPosition: last.globalPosition };
+  }
+  const seen = new Set(stored.map((e) => e.eventId));
+  const events = stored;
   // Newer events still spooled (not yet in the store) come from memory.
   for (const e of recent ?? []) if (!seen.has(e.eventId)) events.push(e);
   return events;

@@ -18,6 +18,7 @@ export type ProviderLockError = ProviderLockHeld | LockDatabaseUnavailable;
 
 /** Namespace of our advisory locks: the first key of the two-key form. */
 const LOCK_NAMESPACE = 0x484f4445; // "HODE"
+const HEARTBEAT_MS = 5_000;
 
 /**
  * One PostgreSQL session holding an advisory lock per provider id for as long as the server
@@ -69,7 +70,14 @@ export class ProviderLocks {
   #watch(client: pg.Client): void {
     this.#client = client;
     this.#held = true;
+    // A partitioned session raises no event for a long time: ask it something every few
+    // seconds, and count it lost when it does not answer.
+    const heartbeat = setInterval(() => {
+      client.query('SELECT 1').catch(() => lost());
+    }, HEARTBEAT_MS);
+    heartbeat.unref();
     const lost = () => {
+      clearInterval(heartbeat);
       if (this.#client !== client || this.#closed) return;
       this.#client = undefined;
       this.#held = false;
@@ -119,6 +127,7 @@ async function lockSession(
     connectionString: databaseUrl,
     application_name: name,
     connectionTimeoutMillis: 5_000,
+    query_timeout: 5_000,
     keepAlive: true,
   });
   client.on('error', () => undefined);

@@ -67,6 +67,12 @@ describe('server configuration', () => {
     expect(text).not.toContain('short');
   });
 
+  it('refuses a provider item with more than one colon', () => {
+    expect(parseConfig({ HODEI_PROVIDERS: 'docker:a:b' })._unsafeUnwrapErr()[0]?.accepts).toContain(
+      "more than one ':'",
+    );
+  });
+
   it('refuses a provider id given twice', () => {
     expect(
       parseConfig({ HODEI_PROVIDERS: 'docker,docker' })._unsafeUnwrapErr()[0]?.accepts,

@@ -110,9 +110,18 @@ export function parseConfig(env: Env): Result<ServerConfig, ConfigProblem[]> {
   const providersRaw = read('HODEI_PROVIDERS') ?? 'docker';
   const seen = new Set<string>();
   for (const item of providersRaw.split(',').map((s) => s.trim())) {
-    const [kind, id = kind] = item.split(':');
+    const parts = item.split(':');
+    const [kind, id = kind] = parts;
     const accepts =
       "a comma list of <kind>[:<id>], kinds 'docker' and 'k8s-stub', ids of lowercase letters, digits and '-' (at most 50)";
+    if (parts.length > 2) {
+      problem(
+        'HODEI_PROVIDERS',
+        providersRaw,
+        `${accepts}; ${JSON.stringify(item)} has more than one ':'`,
+      );
+      continue;
+    }
     if (!(PROVIDER_KINDS as readonly string[]).includes(kind ?? '')) {
       problem('HODEI_PROVIDERS', providersRaw, `${accepts}; unknown kind ${JSON.stringify(kind)}`);
       continue;

@@ -56,6 +56,14 @@ export interface HttpAppDeps {
 
 const CORRELATION = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** The routes served without a token. */
+const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
+  '/healthz',
+  '/readyz',
+  '/metrics',
+  '/openapi.json',
+]);
+
 declare module 'fastify' {
   interface FastifyRequest {
     /** From `X-Correlation-Id`, or generated; carried into the events it causes. */
@@ -157,10 +165,11 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
       typeof given === 'string' && CORRELATION.test(given) ? given : randomUUID();
     request.correlationId = correlationId;
     void reply.header('x-correlation-id', correlationId);
-    if (
-      request.url.startsWith('/v1/') &&
-      !tokenMatches(request.headers.authorization, deps.token)
-    ) {
+    // Decided on the matched route, never on the raw URL: the router decodes percent-escapes
+    // (`/%761/gc` reaches `/v1/gc`). Everything but the public routes needs the token.
+    const route = request.routeOptions.url;
+    const open = route !== undefined && PUBLIC_ROUTES.has(route);
+    if (!open && !tokenMatches(request.headers.authorization, deps.token)) {
       return reply
         .code(401)
         .header('www-authenticate', 'Bearer')
@@ -358,9 +367,13 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     },
     async (request, reply) => {
       const q = request.query as { follow?: string; tail?: string };
+      // The client going away ends a followed stream at once.
+      const gone = new AbortController();
+      reply.raw.on('close', () => gone.abort());
       const result = await deps.service.logs((request.params as { id: string }).id, {
         follow: q.follow === 'true',
         ...(q.tail === undefined ? {} : { tail: Number(q.tail) }),
+        signal: gone.signal,
       });
       if (result.isErr()) return fail(reply, result.error);
       reply.hijack();
@@ -460,7 +473,6 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
         unsubscribe();
         streams.delete(raw);
       };
-      request.raw.on('close', close);
       raw.on('close', close);
       raw.write('retry: 2000\n\n');
       const sent = new Set<string>();

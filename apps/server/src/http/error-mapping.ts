@@ -27,6 +27,7 @@ export function statusOf(error: WorkerServiceError): number {
     case 'WorkerNotFinished':
     case 'ResourceNotOwned':
     case 'LifecycleDisabled':
+    case 'NotAnAgent':
       return 409;
     case 'TooManyWorkers':
       return 429;
@@ -34,6 +35,7 @@ export function statusOf(error: WorkerServiceError): number {
     case 'ProviderTimeout':
     case 'ProviderFailure':
     case 'PublisherBackpressure':
+    case 'ProviderNotRecovered':
       return 503;
     default:
       return assertNever(error);
@@ -51,7 +53,7 @@ export function bodyOf(error: WorkerServiceError): ErrorBody {
         error: error.type,
         message: error.message,
         problems: error.problems.map((p) => ({
-          path: 'field' in p ? `policy.${p.field}` : 'policy',
+          path: 'field' in p ? `policy.${p.field}Seconds` : 'policy',
           message: p.message,
         })),
       };

@@ -119,6 +119,12 @@ describe('the HTTP API', () => {
       error: 'Unauthorized',
       message: 'a valid bearer token is required',
     });
+    // Percent-escapes reach the same routes; they need the token all the same.
+    for (const path of ['/%761/workers', '/v%31/gc', '/%76%31/workers/x']) {
+      expect((await t.api('GET', path, { token: null })).status).toBe(401);
+      expect((await t.api('POST', path, { token: null })).status).toBe(401);
+    }
+    expect((await t.api('GET', '/no/such/route', { token: null })).status).toBe(401);
     expect((await t.api('GET', '/healthz', { token: null })).status).toBe(200);
     const ready = await t.api('GET', '/readyz', { token: null });
     expect(ready.status).toBe(200);
@@ -324,6 +330,10 @@ describe('the HTTP API', () => {
         policy: { ttlAfterCompletionSeconds: 600 },
       },
     });
+    // A job's ready and busy come from its container, not from callers.
+    const busy = await t.api('POST', '/v1/workers/job-1/busy');
+    expect(busy.status).toBe(409);
+    expect(busy.body.error).toBe('NotAnAgent');
     const done = await eventually(
       () => t.api('GET', '/v1/workers/job-1'),
       (r) => r.body.state === 'terminated',
@@ -380,20 +390,19 @@ describe('the HTTP API', () => {
       await t.api('DELETE', `/v1/workers/${id}?wait=true`);
   });
 
-  it('answers 429 above HODEI_MAX_WORKERS, creating nothing', async () => {
-    const ids = ['cap-1', 'cap-2', 'cap-3', 'cap-4', 'cap-5'];
-    for (const id of ids)
-      expect(
-        (
-          await t.api('POST', '/v1/workers', {
-            body: { id, mode: 'agent', command: AGENT },
-          })
-        ).status,
-      ).toBe(201);
-    const over = await t.api('POST', '/v1/workers', { body: { id: 'cap-6', mode: 'agent' } });
-    expect(over.status).toBe(429);
-    expect(over.body.error).toBe('TooManyWorkers');
-    expect((await t.api('GET', '/v1/workers/cap-6')).status).toBe(404);
+  it('answers 429 above HODEI_MAX_WORKERS, also to creates that arrive at once, creating nothing more', async () => {
+    const ids = ['cap-1', 'cap-2', 'cap-3', 'cap-4', 'cap-5', 'cap-6', 'cap-7'];
+    const answers = await Promise.all(
+      ids.map((id) =>
+        t.api('POST', '/v1/workers', { body: { id, mode: 'agent', command: AGENT } }),
+      ),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 201, 201, 201, 201, 429, 429]);
+    const refused = answers.find((a) => a.status === 429);
+    expect(refused?.body.error).toBe('TooManyWorkers');
+    const listed = await t.api('GET', '/v1/workers?state=ready&limit=100');
+    const creating = await t.api('GET', '/v1/workers?state=creating&limit=100');
+    expect(listed.body.items.length + creating.body.items.length).toBe(5);
     for (const id of ids) await t.api('DELETE', `/v1/workers/${id}?wait=true`);
   });
 

@@ -1,4 +1,4 @@
-import type { LifecycleManager, Logger, RecoveryReport } from '@hodei/domain';
+import type { LifecycleError, LifecycleManager, Logger, RecoveryReport } from '@hodei/domain';
 import { describeError } from '../workers/service.errors.js';
 
 /**
@@ -8,6 +8,7 @@ import { describeError } from '../workers/service.errors.js';
  */
 export class RecoveryGate {
   #done = false;
+  #lastError: LifecycleError | undefined;
   #running: Promise<boolean> | null = null;
 
   constructor(
@@ -18,6 +19,11 @@ export class RecoveryGate {
 
   get recovered(): boolean {
     return this.#done;
+  }
+
+  /** Why the last attempt failed, while recovery has not succeeded. */
+  get lastError(): LifecycleError | undefined {
+    return this.#done ? undefined : this.#lastError;
   }
 
   ensure(): Promise<boolean> {
@@ -31,6 +37,7 @@ export class RecoveryGate {
   async #attempt(): Promise<boolean> {
     const result = await this.manager.recover();
     if (result.isErr()) {
+      this.#lastError = result.error;
       this.logger.error('provider cannot be recovered yet; its passes wait', {
         provider: this.providerId,
         error: describeError(result.error),

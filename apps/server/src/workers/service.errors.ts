@@ -15,7 +15,13 @@ export type WorkerServiceError =
       readonly limit: number;
       readonly message: string;
     }
-  | { readonly type: 'LifecycleDisabled'; readonly message: string };
+  | { readonly type: 'LifecycleDisabled'; readonly message: string }
+  | { readonly type: 'NotAnAgent'; readonly workerId: string; readonly message: string }
+  | {
+      readonly type: 'ProviderNotRecovered';
+      readonly providerId: string;
+      readonly message: string;
+    };
 
 export const validationFailed = (problems: readonly Problem[]): WorkerServiceError => ({
   type: 'ValidationFailed',

@@ -22,6 +22,7 @@ import {
   parseWorkerId,
   OWNERSHIP_LABELS,
 } from '@hodei/domain';
+import { createHash } from 'node:crypto';
 import { err, ok, type Result } from 'neverthrow';
 import type { ProviderKind } from '../config/config.js';
 import type { PassObserver } from '../passes/pass-scheduler.js';
@@ -119,10 +120,12 @@ const SECOND = 1000;
 export class WorkerService {
   readonly #providers: ReadonlyMap<string, ProviderEntry>;
   readonly #default: ProviderEntry;
-  /** A digest of each worker's creation request, for idempotent creates. */
+  /** A SHA-256 of each tracked worker's creation request (no secrets kept), for idempotent creates. */
   readonly #fingerprints = new Map<string, string>();
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #creating = new Map<string, Promise<unknown>>();
+  /** Creates under way per provider, counted against HODEI_MAX_WORKERS. */
+  readonly #pending = new Map<string, number>();
 
   constructor(private readonly deps: WorkerServiceDeps) {
     const first = deps.providers[0];
@@ -209,15 +212,35 @@ export class WorkerService {
   ): Promise<Result<{ worker: WorkerView; created: boolean }, WorkerServiceError>> {
     const lifecycle = entry.lifecycle;
     if (lifecycle !== undefined) {
+      // Tracking is rebuilt from the engine first; a create before that could collide with a
+      // worker recovery is about to adopt.
+      if (!lifecycle.recovery.recovered && !(await lifecycle.recovery.ensure())) {
+        const cause = lifecycle.recovery.lastError;
+        // An engine that does not answer is said as such, naming it.
+        if (cause?.type === 'ProviderUnavailable' || cause?.type === 'ProviderTimeout')
+          return err(cause);
+        return err({
+          type: 'ProviderNotRecovered',
+          providerId: entry.id,
+          message: `provider ${entry.id} has not recovered its workers yet${cause === undefined ? '' : `: ${describeError(cause)}`}; try again`,
+        });
+      }
       const existing = this.#find(workerId);
-      if (existing !== undefined) return this.#repeat(existing.worker, spec, fingerprint);
+      if (existing !== undefined) return this.#repeat(existing.worker, spec, fingerprint, entry.id);
       const live = lifecycle.manager.listWorkers().filter((w) => !isTerminal(w.state)).length;
-      if (live >= this.deps.maxWorkers) return err(tooMany(entry.id, this.deps.maxWorkers));
+      const pending = this.#pending.get(entry.id) ?? 0;
+      if (live + pending >= this.deps.maxWorkers)
+        return err(tooMany(entry.id, this.deps.maxWorkers));
+      this.#pending.set(entry.id, pending + 1);
       this.#fingerprints.set(workerId, fingerprint);
-      const created = await lifecycle.managed.createWorker(spec, ctx);
-      if (created.isErr()) {
-        this.#fingerprints.delete(workerId);
-        return err(created.error);
+      try {
+        const created = await lifecycle.managed.createWorker(spec, ctx);
+        if (created.isErr()) {
+          this.#fingerprints.delete(workerId);
+          return err(created.error);
+        }
+      } finally {
+        this.#pending.set(entry.id, (this.#pending.get(entry.id) ?? 1) - 1);
       }
       const worker = lifecycle.manager.getWorker(workerId);
       if (worker === undefined) return err(workerNotFound(workerId));
@@ -309,6 +332,13 @@ export class WorkerService {
       }
       return err(workerNotFound(workerId));
     }
+    if (found.worker.mode === 'job') {
+      return err({
+        type: 'NotAnAgent',
+        workerId,
+        message: `worker ${workerId} runs a job: it goes ready and busy by itself; /ready and /busy are for agents`,
+      });
+    }
     const manager = found.entry.lifecycle!.manager;
     const moved = await (to === 'ready'
       ? manager.markWorkerReady(workerId, ctx)
@@ -341,7 +371,19 @@ export class WorkerService {
       'ManualTermination',
       ctx,
     );
-    if (terminating.isErr()) return err(terminating.error);
+    if (terminating.isErr()) {
+      // It finished by itself meanwhile: remove it as a finished worker.
+      const now = lifecycle.manager.getWorker(workerId);
+      if (
+        terminating.error.type === 'InvalidTransition' &&
+        now !== undefined &&
+        isTerminal(now.state)
+      ) {
+        return this.destroy(workerId, wait, ctx);
+      }
+      if (terminating.error.type === 'WorkerNotFound') return err(workerNotFound(workerId));
+      return err(terminating.error);
+    }
     const job = (async () => {
       const result = await lifecycle.managed.destroyWorker(handle, undefined, ctx);
       if (result.isErr()) {
@@ -368,13 +410,14 @@ export class WorkerService {
 
   async logs(
     workerId: string,
-    options: { follow: boolean; tail?: number },
+    options: { follow: boolean; tail?: number; signal?: AbortSignal },
   ): Promise<Result<AsyncIterable<LogLine>, WorkerServiceError>> {
     const handle = await this.#handle(workerId);
     if (handle === undefined) return err(workerNotFound(workerId));
     return handle.provider.logs(handle.handle, {
       follow: options.follow,
       ...(options.tail === undefined ? {} : { tail: options.tail }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
   }
 
@@ -473,6 +516,11 @@ export class WorkerService {
     );
   }
 
+  /** Forgets what is kept per worker once it is cleaned up (the GC's TTL cleanups too). */
+  forget(workerId: string): void {
+    this.#fingerprints.delete(workerId);
+  }
+
   /** Waits for background destroys still running (for shutdown). */
   async drain(): Promise<void> {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
@@ -495,13 +543,14 @@ export class WorkerService {
     worker: Worker,
     spec: WorkerSpec,
     fingerprint: string,
+    providerId: string,
   ): Result<{ worker: WorkerView; created: boolean }, WorkerServiceError> {
     const known = this.#fingerprints.get(worker.id);
     // After a restart only what the labels recorded can be compared.
     const same =
       known !== undefined
         ? known === fingerprint
-        : worker.providerId === fingerprint.split('\n')[0] &&
+        : worker.providerId === providerId &&
           worker.mode === spec.mode &&
           worker.image === spec.image &&
           JSON.stringify(worker.policy) === JSON.stringify(spec.policy);
@@ -611,7 +660,7 @@ function fingerprintOf(providerId: string, spec: WorkerSpec): string {
     o === undefined
       ? null
       : Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
-  return `${providerId}\n${JSON.stringify({
+  const text = `${providerId}\n${JSON.stringify({
     mode: spec.mode,
     readiness: spec.readiness ?? null,
     image: spec.image,
@@ -621,6 +670,7 @@ function fingerprintOf(providerId: string, spec: WorkerSpec): string {
     resources: spec.resources ?? null,
     policy: spec.policy,
   })}`;
+  return createHash('sha256').update(text).digest('base64url');
 }
 
 /** A worker in the listing order: creation time (epoch ms), then id. */

@@ -67,6 +67,8 @@ export interface LogLine {
 
 export interface LogOptions {
   readonly follow?: boolean;
+  /** Ends a followed stream (the reader went away); without it, it ends with the resource. */
+  readonly signal?: AbortSignal;
   /** Only the last N lines; all when absent. */
   readonly tail?: number;
 }

@@ -553,8 +553,8 @@ export class KubernetesStubWorkerProvider implements WorkerProvider {
         sent = lines.length;
         for (const entry of fresh) yield { stream: entry.stream, line: entry.line };
         const over = read.isErr() ? read.error.reason !== 'BadRequest' : read.value.finished;
-        if (options.follow !== true || over) return;
-        await change.happened;
+        if (options.follow !== true || over || options.signal?.aborted === true) return;
+        await Promise.race([change.happened, aborted(options.signal)]);
       } finally {
         change.close();
       }
@@ -592,4 +592,13 @@ function emptyLines(): AsyncIterable<LogLine> {
       next: () => Promise.resolve({ done: true, value: undefined }),
     }),
   };
+}
+
+/** Resolves when `signal` aborts; never without one. */
+function aborted(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal === undefined) return;
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LifecycleEvent } from '@hodei/domain';
 import { describePublisherContract, ManualClock, sampleEvents } from '@hodei/domain/testing';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresEventBus } from '../event-bus.js';
 import {
@@ -175,6 +176,36 @@ describe('EventBusPublisher while PostgreSQL is unreachable (through a TCP proxy
     const r = await publisher.publish(bad);
     expect(r.isErr() && r.error.type).toBe('InvalidEvent');
     expect(publisher.state().spooledCount).toBe(0);
+    await publisher.close();
+  });
+});
+
+describe('EventBusPublisher when PostgreSQL answers but fails the append', () => {
+  let t: TestEventBus;
+  const dir = tempDir();
+
+  beforeAll(async () => {
+    t = await createTestEventBus('pubfail');
+  });
+
+  afterAll(async () => {
+    await t?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('spools what a server-side failure refuses (here, a revoked privilege) and stores it once that is fixed', async () => {
+    const publisher = EventBusPublisher.open({ bus: t.bus, spoolDirectory: dir })._unsafeUnwrap();
+    const events = t.bus.db.withSchema(t.schema);
+    await sql`REVOKE INSERT ON ${sql.table(`${t.schema}.events`)} FROM CURRENT_USER`.execute(
+      t.bus.db,
+    );
+    const lost = event('gc', 'w-fail');
+    expect((await publisher.publish(lost)).isOk()).toBe(true);
+    expect(publisher.state().spooledCount).toBe(1);
+    await sql`GRANT INSERT ON ${sql.table(`${t.schema}.events`)} TO CURRENT_USER`.execute(t.bus.db);
+    expect((await publisher.flush()).isOk()).toBe(true);
+    const stored = await events.selectFrom('events').select('event_id').execute();
+    expect(stored.map((r) => r.event_id)).toEqual([lost.eventId]);
     await publisher.close();
   });
 });

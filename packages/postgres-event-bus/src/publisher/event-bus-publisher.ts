@@ -165,7 +165,7 @@ export class EventBusPublisher implements LifecycleEventPublisher {
     if (this.#spool.count === 0 && this.#queued === 0) {
       const stored = await this.#append(events);
       if (stored.isOk()) return ok(undefined);
-      if (stored.error.type !== 'EventStoreUnavailable') return err(this.#refused(stored.error));
+      if (!worthRetrying(stored.error)) return err(this.#refused(stored.error));
     }
     return this.#enqueue(() => this.#publishNow(events));
   }
@@ -217,7 +217,7 @@ export class EventBusPublisher implements LifecycleEventPublisher {
     if (this.#spool.count === 0) {
       const stored = await this.#append(events);
       if (stored.isOk()) return ok(undefined);
-      if (stored.error.type !== 'EventStoreUnavailable') return err(this.#refused(stored.error));
+      if (!worthRetrying(stored.error)) return err(this.#refused(stored.error));
     }
     // PostgreSQL is unreachable, or older events are still spooled: keep the order.
     const safety = events.every((e) => SAFETY_ACTORS.has(e.actor));
@@ -293,4 +293,14 @@ export class EventBusPublisher implements LifecycleEventPublisher {
     }, delay);
     this.#drainTimer.unref();
   }
+}
+
+/**
+ * Failures that a later attempt can get past: the database away, and server-side failures
+ * (disk full, a read-only standby after a failover, a statement timeout). Those are spooled
+ * rather than lost; only what PostgreSQL will never take (too large, not serialisable, a
+ * wrong expected version) is refused.
+ */
+function worthRetrying(error: AppendError | MigrationError): boolean {
+  return error.type === 'EventStoreUnavailable' || error.type === 'EventStoreFailure';
 }
