@@ -66,6 +66,9 @@ type Stream = NodeJS.ReadableStream & { destroy?: () => void };
  * `hodei-worker-<workerId>`, carrying the ownership labels; it acts only on containers with
  * this provider id's labels, checked by inspecting them right before acting.
  */
+
+/** When to look again for a container whose creation timed out. */
+const ABANDONED_RECHECKS_MS = [1_000, 5_000, 30_000, 120_000] as const;
 export class DockerWorkerProvider implements WorkerProvider {
   readonly providerId: ProviderId;
   /** The socket or host, as errors name it. */
@@ -178,24 +181,40 @@ export class DockerWorkerProvider implements WorkerProvider {
     return this.#error(failure);
   }
 
-  /** A createContainer that timed out may still complete: remove what it left, if ours. */
+  /**
+   * A createContainer that timed out may still complete, even much later: look for what it
+   * left now and again after a while, and remove it if it is ours and from this attempt (its
+   * creation stamp says so).
+   */
   #removeAbandoned(spec: WorkerSpec, createdAt: number): void {
     const name = containerName(spec.workerId);
     const stamp = new Date(createdAt).toISOString();
-    void this.#inspect(name)
-      .andThen((info) =>
-        info !== null &&
-        isOwnedBy(info.Config.Labels ?? {}, this.providerId) &&
-        info.Config.Labels?.[OWNERSHIP_LABELS.createdAt] === stamp
-          ? this.#forceRemove(info.Id)
-          : okAsync(undefined),
-      )
-      .mapErr((error) => {
-        this.#logger.warn('could not remove a container whose creation timed out', {
-          container: name,
-          error: error.message,
-        });
-      });
+    const attempt = (delays: readonly number[]): void => {
+      void this.#inspect(name)
+        .andThen((info) => {
+          const ours =
+            info !== null &&
+            isOwnedBy(info.Config.Labels ?? {}, this.providerId) &&
+            info.Config.Labels?.[OWNERSHIP_LABELS.createdAt] === stamp;
+          if (ours) return this.#forceRemove(info.Id).map(() => true);
+          return okAsync(false);
+        })
+        .match(
+          (removed) => {
+            const [next, ...rest] = delays;
+            if (!removed && next !== undefined) setTimeout(() => attempt(rest), next).unref();
+          },
+          (error) => {
+            this.#logger.warn('could not remove a container whose creation timed out', {
+              container: name,
+              error: error.message,
+            });
+            const [next, ...rest] = delays;
+            if (next !== undefined) setTimeout(() => attempt(rest), next).unref();
+          },
+        );
+    };
+    attempt(ABANDONED_RECHECKS_MS);
   }
 
   /**
