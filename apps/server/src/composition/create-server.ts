@@ -261,6 +261,8 @@ export async function createServer(
           ids: d.resolve(TOKENS.ids),
           policy,
           logger: logger.value,
+          // Stops mostly wait on containers: many at once keep a pass short.
+          concurrency: 32,
           ...(bus === undefined ? {} : { history: bus.store }),
         });
         const managed = new LifecycleManagedWorkerProviderBuilder(provider)
