@@ -153,9 +153,12 @@ export class DockerEventWatch implements WatchSubscription {
           return;
         }
         this.#backoff = this.options.initialBackoffMs;
+        const reconnected = this.#connected;
         this.#connected = true;
         this.#stream = stream;
         this.#read(stream);
+        // What the engine no longer holds (it keeps 256 events) only a listing can tell.
+        if (reconnected) this.listener({ type: 'resynced' });
       },
       (failure) => {
         this.options.logger.warn('docker events stream unavailable, retrying', {

@@ -316,7 +316,9 @@ describe('watch', () => {
     try {
       const handle = await create();
       const ofHandle = (): string[] =>
-        seen.filter((e) => e.resourceId === handle.resourceId).map((e) => e.type);
+        seen
+          .filter((e) => 'resourceId' in e && e.resourceId === handle.resourceId)
+          .map((e) => e.type);
       await eventually(
         () => Promise.resolve(ofHandle()),
         (t) => t.includes('started'),
@@ -335,7 +337,9 @@ describe('watch', () => {
         'exited after reconnection',
       );
       expect(
-        seen.find((e) => e.resourceId === handle.resourceId && e.type === 'exited'),
+        seen.find(
+          (e) => 'resourceId' in e && e.resourceId === handle.resourceId && e.type === 'exited',
+        ),
       ).toMatchObject({
         type: 'exited',
         workerId: handle.workerId,
@@ -366,7 +370,10 @@ describe('watch', () => {
     try {
       const handle = (await checked.createWorker(spec({ mode: 'agent' })))._unsafeUnwrap();
       await eventually(
-        () => Promise.resolve(seen.filter((e) => e.resourceId === handle.resourceId)),
+        () =>
+          Promise.resolve(
+            seen.filter((e) => 'resourceId' in e && e.resourceId === handle.resourceId),
+          ),
         (events) => events.some((e) => e.type === 'health' && e.health === 'unhealthy'),
         'unhealthy notification',
       );

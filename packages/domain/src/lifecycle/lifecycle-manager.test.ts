@@ -354,6 +354,20 @@ describe('push notifications', () => {
     });
   });
 
+  it('reconciles at once when the notification stream comes back after a gap', async () => {
+    const h = lifecycleHarness();
+    const handle = await h.create({ mode: 'agent' });
+    // Exits while nobody listens; the stream then says it resynced.
+    h.provider.exit(handle.resourceId, 3, { notify: false });
+    expect(h.manager.getWorker(handle.workerId)?.state).toBe('ready');
+    h.provider.resync();
+    await h.manager.whenIdle();
+    expect(h.manager.getWorker(handle.workerId)).toMatchObject({
+      state: 'terminated',
+      exitCode: 3,
+    });
+  });
+
   it('terminates an unhealthy agent for HealthCheckFailed', async () => {
     const h = lifecycleHarness();
     const handle = await h.create({ mode: 'agent' });

@@ -874,6 +874,15 @@ export class LifecycleManager {
   }
 
   async #onWatch(event: ProviderWatchEvent): Promise<void> {
+    if (event.type === 'resynced') {
+      const reconciled = await this.reconcile();
+      if (reconciled.isErr()) {
+        this.#logger.warn('reconciliation after a watch gap failed', {
+          error: errorMessage(reconciled.error),
+        });
+      }
+      return;
+    }
     const ctx: OperationContext = { actor: 'watch' };
     const w = this.#workers.get(event.workerId);
     if (w === undefined || w.resourceId !== event.resourceId) return;

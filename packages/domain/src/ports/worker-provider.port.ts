@@ -92,6 +92,13 @@ export type ProviderWatchEvent =
     }
   | { readonly type: 'removed'; readonly workerId: WorkerId; readonly resourceId: string }
   | {
+      /**
+       * The stream came back after a gap: notifications may have been missed. The manager
+       * reconciles at once instead of at its next interval.
+       */
+      readonly type: 'resynced';
+    }
+  | {
       readonly type: 'health';
       readonly workerId: WorkerId;
       readonly resourceId: string;

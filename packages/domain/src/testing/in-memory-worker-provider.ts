@@ -255,6 +255,11 @@ export class InMemoryWorkerProvider implements WorkerProvider {
     this.#failures.clear();
   }
 
+  /** The notification stream says it came back after a gap. */
+  resync(): void {
+    this.#emit({ type: 'resynced' });
+  }
+
   /** The resource disappears behind our back (docker rm, a deleted pod). */
   vanish(resourceId: string, options: { notify?: boolean } = {}): void {
     const r = this.#resources.get(resourceId);

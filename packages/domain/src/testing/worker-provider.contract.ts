@@ -279,12 +279,16 @@ export function describeWorkerProviderContract(
         await eventually(
           () =>
             Promise.resolve(
-              seen.filter((e) => e.resourceId === handle.resourceId).map((e) => e.type),
+              seen
+                .filter((e) => 'resourceId' in e && e.resourceId === handle.resourceId)
+                .map((e) => e.type),
             ),
           (types) => types.includes('started') && types.includes('exited'),
           'started and exited notifications',
         );
-        const exited = seen.find((e) => e.resourceId === handle.resourceId && e.type === 'exited');
+        const exited = seen.find(
+          (e) => 'resourceId' in e && e.resourceId === handle.resourceId && e.type === 'exited',
+        );
         expect(exited).toMatchObject({ workerId: handle.workerId, exitCode: 4 });
       } finally {
         subscription.close();

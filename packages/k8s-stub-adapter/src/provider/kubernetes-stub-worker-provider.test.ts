@@ -218,7 +218,7 @@ describe('KubernetesStubWorkerProvider', () => {
     k.advance(s(1));
     sub.close();
     const about = (h: WorkerHandle) =>
-      seen.filter((e) => e.resourceId === h.resourceId).map((e) => e.type);
+      seen.filter((e) => 'resourceId' in e && e.resourceId === h.resourceId).map((e) => e.type);
     expect(about(done)).toEqual(['started', 'exited']);
     expect(seen.find((e) => e.type === 'exited' && e.resourceId === done.resourceId)).toMatchObject(
       {
@@ -231,7 +231,7 @@ describe('KubernetesStubWorkerProvider', () => {
     );
     expect(about(vanished)).toEqual(['started', 'removed']);
     expect(about(stranded)).toContain('health');
-    expect(seen.every((e) => e.workerId.startsWith('w-'))).toBe(true);
+    expect(seen.every((e) => 'workerId' in e && e.workerId.startsWith('w-'))).toBe(true);
   });
 
   it('follows logs until the container ends', async () => {
