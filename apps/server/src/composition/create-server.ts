@@ -198,7 +198,9 @@ export async function createServer(
       if (bp !== undefined) publishers.push(bp);
       if (config.publishers.includes('logger')) {
         const made = PinoEventPublisher.create({ logger: d.resolve(TOKENS.pino) });
-        if (made.isOk()) publishers.push(made.value);
+        // Resolved at boot: a publisher that cannot be made stops the start, naming why.
+        if (made.isErr()) throw new Error(`logger publisher: ${made.error.message}`);
+        publishers.push(made.value);
       }
       publishers.push(d.resolve(TOKENS.live));
       return new FanoutPublisher(publishers);
