@@ -74,6 +74,7 @@ export class PostgresEventBus {
     this.db = new Kysely<EventBusDatabase>({ dialect: new PostgresDialect({ pool: this.#pool }) });
     this.store = new PostgresEventStore({
       db: this.db,
+      pool: this.#pool,
       schema,
       ...(options.notify === undefined ? {} : { notify: options.notify }),
       ...(options.notifyIntervalMs === undefined

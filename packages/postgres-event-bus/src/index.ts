@@ -14,6 +14,7 @@ export { PostgresEventStore } from './store/postgres-event-store.js';
 export type {
   AppendedEvent,
   AppendOptions,
+  AppendPool,
   PostgresEventStoreOptions,
   ReadOptions,
 } from './store/postgres-event-store.js';

@@ -5,6 +5,7 @@ import { err, errAsync, ok } from 'neverthrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresEventBus } from '../event-bus.js';
 import { createTestEventBus, type TestEventBus } from '../testing/index.js';
+import { PostgresEventStore } from './postgres-event-store.js';
 import { runInTransaction } from './run-in-transaction.js';
 
 let counter = 0;
@@ -101,6 +102,41 @@ describe('PostgresEventStore against the real PostgreSQL', () => {
       await t.bus.store.append(ready('w-ver'), { expectedVersion: 1 })
     )._unsafeUnwrap();
     expect(right.streamPosition).toBe(2);
+  });
+
+  it('checks the expected version of a single append the same way with and without the pool', async () => {
+    const builderOnly = new PostgresEventStore({ db: t.bus.db, schema: t.schema, notify: false });
+    for (const [store, worker] of [
+      [t.bus.store, 'w-ver1-pool'],
+      [builderOnly, 'w-ver1-builder'],
+    ] as const) {
+      const first = ready(worker);
+      const a = (await store.append(first, { expectedVersion: 0 }))._unsafeUnwrap();
+      expect(a).toEqual(expect.objectContaining({ streamPosition: 1, duplicate: false }));
+      const before = await count();
+      expect(await store.append(ready(worker), { expectedVersion: 0 })).toEqual(
+        err(
+          expect.objectContaining({
+            type: 'WrongExpectedVersion',
+            streamId: `worker:${worker}`,
+            expectedVersion: 0,
+            actualVersion: 1,
+          }),
+        ),
+      );
+      expect(await count()).toBe(before);
+      // A re-append returns the original even with a stale expected version.
+      expect((await store.append(first, { expectedVersion: 0 }))._unsafeUnwrap()).toEqual({
+        ...a,
+        duplicate: true,
+      });
+      const invalid = await store.append(ready(worker), { expectedVersion: -1 });
+      expect(invalid.isErr() && invalid.error.type).toBe('InvalidAppend');
+      const next = (
+        await store.appendBatch([ready(worker)], { expectedVersion: 1 })
+      )._unsafeUnwrap();
+      expect(next[0]?.streamPosition).toBe(2);
+    }
   });
 
   it('refuses an expected version across several streams', async () => {

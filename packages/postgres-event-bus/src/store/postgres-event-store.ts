@@ -15,7 +15,7 @@ import { decodeCursor, encodeCursor, type LogPosition, START_POSITION } from './
 import {
   DEFAULT_MAX_EVENT_BYTES,
   eventColumns,
-  type EventRowInput,
+  type EventRowJson,
   type EventRowOutput,
   fromEventRow,
   type StoredEvent,
@@ -25,6 +25,7 @@ import {
   type AppendError,
   classifyDatabaseError,
   type EventStoreFailure,
+  type InvalidAppend,
   type QueryError,
 } from './event-store.errors.js';
 
@@ -67,10 +68,35 @@ export interface PostgresEventStoreOptions {
   readonly notifyIntervalMs?: number;
   /** Largest accepted event, as its stored JSON (default 64 KiB). */
   readonly maxEventBytes?: number;
+  /**
+   * The pg pool behind `db`. When given, single-event appends outside a caller's transaction
+   * run as a named prepared statement straight on it, sparing the query builder and the
+   * server's parse on the hottest path; everything else goes through `db`.
+   */
+  readonly pool?: AppendPool;
+}
+
+/** The part of a `pg.Pool` the fast append path uses. */
+export interface AppendPool {
+  query<R extends object>(config: {
+    readonly name: string;
+    readonly text: string;
+    readonly values: unknown[];
+  }): Promise<{ rows: R[] }>;
 }
 
 const DEFAULT_LIMIT = 500;
 const STATE_EVENT_TYPES = Object.keys(STATE_OF_EVENT);
+
+/** Why `expectedVersion` is unusable, or null when it is absent or a valid version. */
+function invalidExpectedVersion(expected: number | undefined): InvalidAppend | null {
+  return expected === undefined || (Number.isSafeInteger(expected) && expected >= 0)
+    ? null
+    : {
+        type: 'InvalidAppend',
+        message: `expectedVersion must be a non-negative integer, got ${expected}`,
+      };
+}
 
 /**
  * The insert-only event log in `<schema>.events` (SPEC §7): appends, idempotent on
@@ -82,14 +108,26 @@ export class PostgresEventStore implements WorkerEventHistory {
   readonly #notify: boolean;
   readonly #maxEventBytes: number;
   readonly #notifier: AppendNotifier | null;
+  readonly #pool: AppendPool | null;
+  readonly #appendOne: { readonly name: string; readonly text: string };
 
   constructor(options: PostgresEventStoreOptions) {
     this.#db = options.db;
     this.schema = options.schema ?? 'hodei';
+    this.#pool = options.pool ?? null;
+    // The statement name carries the schema: pg keeps one text per name and connection.
+    this.#appendOne = {
+      name: `hodei_append_event:${this.schema}`,
+      text: `SELECT * FROM "${this.schema}".append_event($1::uuid, $2, $3, $4, $5, $6,
+        $7::timestamptz, $8::jsonb, $9::jsonb, $10::bigint, false)`,
+    };
     this.#notify = options.notify ?? true;
     this.#maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
     this.#notifier = this.#notify
-      ? new AppendNotifier(this.#db, notifyChannel(this.schema), options.notifyIntervalMs ?? 5)
+      ? new AppendNotifier(
+          this.#notifySender(notifyChannel(this.schema)),
+          options.notifyIntervalMs ?? 5,
+        )
       : null;
   }
 
@@ -101,6 +139,15 @@ export class PostgresEventStore implements WorkerEventHistory {
     event: LifecycleEvent,
     options: AppendOptions = {},
   ): ResultAsync<AppendedEvent, AppendError> {
+    const pool = options.executor === undefined ? this.#pool : null;
+    if (pool !== null) {
+      // The hot path: one event in a transaction of its own, one prepared statement.
+      const row = toEventRow(event, this.#maxEventBytes);
+      if (row.isErr()) return errAsync(row.error);
+      const invalid = invalidExpectedVersion(options.expectedVersion);
+      if (invalid !== null) return errAsync(invalid);
+      return new ResultAsync(this.#appendOnPool(pool, row.value, options.expectedVersion));
+    }
     return this.appendBatch([event], options).andThen((appended) => {
       const first = appended[0];
       return first === undefined
@@ -115,77 +162,129 @@ export class PostgresEventStore implements WorkerEventHistory {
     options: AppendOptions = {},
   ): ResultAsync<AppendedEvent[], AppendError> {
     if (events.length === 0) return okAsync([]);
-    const rows: EventRowInput[] = [];
+    const rows: EventRowJson[] = [];
     for (const event of events) {
       const row = toEventRow(event, this.#maxEventBytes);
       if (row.isErr()) return errAsync(row.error);
-      rows.push(row.value.row);
+      rows.push(row.value);
     }
     const expected = options.expectedVersion;
-    if (expected !== undefined) {
-      if (!Number.isSafeInteger(expected) || expected < 0) {
-        return errAsync({
-          type: 'InvalidAppend',
-          message: `expectedVersion must be a non-negative integer, got ${expected}`,
-        });
-      }
-      if (new Set(rows.map((r) => r.stream_id)).size > 1) {
-        return errAsync({
-          type: 'InvalidAppend',
-          message: 'expectedVersion applies to appends to a single stream',
-        });
-      }
+    const invalid = invalidExpectedVersion(expected);
+    if (invalid !== null) return errAsync(invalid);
+    if (expected !== undefined && new Set(rows.map((r) => r.row.stream_id)).size > 1) {
+      return errAsync({
+        type: 'InvalidAppend',
+        message: 'expectedVersion applies to appends to a single stream',
+      });
+    }
+    const only = rows.length === 1 ? rows[0] : undefined;
+    const pool = options.executor === undefined ? this.#pool : null;
+    if (only !== undefined && pool !== null) {
+      return new ResultAsync(this.#appendOnPool(pool, only, expected)).map((one) => [one]);
     }
     const notifyInside = options.executor !== undefined && this.#notify;
     const executor = options.executor ?? this.#db;
-    const only = rows.length === 1 ? rows[0] : undefined;
     const query =
       only === undefined
         ? sql<AppendRow>`
           SELECT * FROM ${qualified(this.schema, 'append_events')}(
-            ${JSON.stringify(rows.map((row, i) => ({ ...row, ord: i + 1 })))}::jsonb,
+            ${`[${rows.map((r, i) => `${r.json.slice(0, -1)},"ord":${i + 1}}`).join(',')}]`}::jsonb,
             ${expected ?? null}::bigint, ${notifyInside})`
         : sql<AppendRow>`
           SELECT * FROM ${qualified(this.schema, 'append_event')}(
-            ${only.event_id}::uuid, ${only.type}, ${only.source}, ${only.subject}, ${only.provider_id},
-            ${only.stream_id}, ${only.time}::timestamptz, ${JSON.stringify(only.data)}::jsonb,
-            ${JSON.stringify(only.metadata)}::jsonb, ${expected ?? null}::bigint, ${notifyInside})`;
-    const run = ResultAsync.fromPromise(query.execute(executor), (cause) =>
+            ${only.row.event_id}::uuid, ${only.row.type}, ${only.row.source}, ${only.row.subject},
+            ${only.row.provider_id}, ${only.row.stream_id}, ${only.row.time}::timestamptz,
+            ${only.dataJson}::jsonb, ${only.metadataJson}::jsonb, ${expected ?? null}::bigint,
+            ${notifyInside})`;
+    return ResultAsync.fromPromise(query.execute(executor), (cause) =>
       classifyDatabaseError(cause, 'append'),
-    ).map((res) => res.rows);
-    return run.andThen((rowsOut): Result<AppendedEvent[], AppendError> => {
-      const first = rowsOut[0];
-      if (first !== undefined && !first.version_ok) {
-        const actual = Number(first.actual_version ?? 0);
-        return err({
-          type: 'WrongExpectedVersion',
-          streamId: first.stream_id,
-          expectedVersion: expected ?? 0,
-          actualVersion: actual,
-          message: `stream ${first.stream_id} is at version ${actual}, not ${expected ?? 0}`,
-        });
-      }
-      if (options.executor === undefined && rowsOut.some((r) => !r.duplicate)) {
-        this.#notifier?.request();
-      }
-      return ok(
-        rowsOut.map((r) => {
-          const position: LogPosition = {
-            transactionId: r.transaction_id ?? '0',
-            globalPosition: r.global_position ?? '0',
-          };
-          return {
-            eventId: r.event_id,
-            streamId: r.stream_id,
-            streamPosition: Number(r.stream_position),
-            globalPosition: position.globalPosition,
-            transactionId: position.transactionId,
-            cursor: encodeCursor(position),
-            duplicate: r.duplicate,
-          };
-        }),
-      );
+    ).andThen((res) => this.#appended(res.rows, expected, options.executor === undefined));
+  }
+
+  /** Sends one NOTIFY in a transaction of its own: prepared on the pool when there is one. */
+  #notifySender(channel: string): () => Promise<unknown> {
+    const pool = this.#pool;
+    if (pool === null) return () => sql`SELECT pg_notify(${channel}, '')`.execute(this.#db);
+    const statement = {
+      name: `hodei_notify:${this.schema}`,
+      text: "SELECT pg_notify($1, '')",
+      values: [channel],
+    };
+    return () => pool.query(statement);
+  }
+
+  /** One event as a named prepared statement on the pool (parsed once per connection). */
+  async #appendOnPool(
+    pool: AppendPool,
+    { row, dataJson, metadataJson }: EventRowJson,
+    expected: number | undefined,
+  ): Promise<Result<AppendedEvent, AppendError>> {
+    let rows: AppendRow[];
+    try {
+      const res = await pool.query<AppendRow>({
+        ...this.#appendOne,
+        values: [
+          row.event_id,
+          row.type,
+          row.source,
+          row.subject,
+          row.provider_id,
+          row.stream_id,
+          row.time,
+          dataJson,
+          metadataJson,
+          expected ?? null,
+        ],
+      });
+      rows = res.rows;
+    } catch (cause) {
+      return err(classifyDatabaseError(cause, 'append'));
+    }
+    return this.#appended(rows, expected, true).andThen((appended) => {
+      const first = appended[0];
+      return first === undefined
+        ? err({ type: 'InvalidAppend' as const, message: 'nothing was appended' })
+        : ok(first);
     });
+  }
+
+  /** The append function's rows as results; wakes subscribers after an own-transaction append. */
+  #appended(
+    rowsOut: readonly AppendRow[],
+    expected: number | undefined,
+    ownTransaction: boolean,
+  ): Result<AppendedEvent[], AppendError> {
+    const first = rowsOut[0];
+    if (first !== undefined && !first.version_ok) {
+      const actual = Number(first.actual_version ?? 0);
+      return err({
+        type: 'WrongExpectedVersion',
+        streamId: first.stream_id,
+        expectedVersion: expected ?? 0,
+        actualVersion: actual,
+        message: `stream ${first.stream_id} is at version ${actual}, not ${expected ?? 0}`,
+      });
+    }
+    if (ownTransaction && rowsOut.some((r) => !r.duplicate)) {
+      this.#notifier?.request();
+    }
+    return ok(
+      rowsOut.map((r) => {
+        const position: LogPosition = {
+          transactionId: r.transaction_id ?? '0',
+          globalPosition: r.global_position ?? '0',
+        };
+        return {
+          eventId: r.event_id,
+          streamId: r.stream_id,
+          streamPosition: Number(r.stream_position),
+          globalPosition: position.globalPosition,
+          transactionId: position.transactionId,
+          cursor: encodeCursor(position),
+          duplicate: r.duplicate,
+        };
+      }),
+    );
   }
 
   /**
@@ -356,8 +455,7 @@ class AppendNotifier {
   #lastSent = 0;
 
   constructor(
-    private readonly db: Kysely<EventBusDatabase>,
-    private readonly channel: string,
+    private readonly sendNotify: () => Promise<unknown>,
     private readonly minIntervalMs: number,
   ) {}
 
@@ -374,8 +472,7 @@ class AppendNotifier {
     this.#inFlight = true;
     this.#pending = false;
     this.#lastSent = performance.now();
-    void sql`SELECT pg_notify(${this.channel}, '')`
-      .execute(this.db)
+    void this.sendNotify()
       .catch(() => undefined)
       .finally(() => {
         this.#inFlight = false;
