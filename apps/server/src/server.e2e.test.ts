@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from './testing/test-server.js';
 import {
   createTestDatabase,
+  removeContainersOf,
   spawnServer,
   tempDataDir,
   uniqueProviderId,
@@ -58,20 +59,7 @@ describe('the server on Docker and PostgreSQL', () => {
 
   afterAll(async () => {
     for (const s of servers) if (s.child.exitCode === null) s.child.kill('SIGKILL');
-    for (const id of providerIds) {
-      const left = await docker.listContainers({
-        all: true,
-        filters: { label: [`hodei.provider-id=${id}`] },
-      });
-      await Promise.all(
-        left.map((c) =>
-          docker
-            .getContainer(c.Id)
-            .remove({ force: true })
-            .catch(() => undefined),
-        ),
-      );
-    }
+    await removeContainersOf(docker, providerIds);
     await db?.drop();
   });
 

@@ -5,6 +5,7 @@ import type { DockerConnection } from '@hodei/docker-adapter';
 import { requireTestDocker } from '@hodei/docker-adapter/testing';
 import {
   createTestDatabase,
+  removeContainersOf,
   spawnServer,
   tempDataDir,
   uniqueProviderId,
@@ -96,18 +97,7 @@ describe('the HTTP API', () => {
 
   afterAll(async () => {
     await t?.stop();
-    const left = await docker.listContainers({
-      all: true,
-      filters: { label: [`hodei.provider-id=${providerId}`] },
-    });
-    await Promise.all(
-      left.map((c) =>
-        docker
-          .getContainer(c.Id)
-          .remove({ force: true })
-          .catch(() => undefined),
-      ),
-    );
+    await removeContainersOf(docker, [providerId]);
     await db?.drop();
   });
 

@@ -1,3 +1,4 @@
+import type { DockerConnection } from '@hodei/docker-adapter';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
@@ -127,3 +128,24 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 export const tempDataDir = (): Promise<string> => mkdtemp(join(tmpdir(), 'hodei-e2e-'));
 
 export const uniqueProviderId = (): string => `t-${randomBytes(4).toString('hex')}`;
+
+/** Removes every container a test's provider id created, whatever state it is in. */
+export async function removeContainersOf(
+  docker: DockerConnection['docker'],
+  providerIds: readonly string[],
+): Promise<void> {
+  for (const id of providerIds) {
+    const left = await docker.listContainers({
+      all: true,
+      filters: { label: [`hodei.provider-id=${id}`] },
+    });
+    await Promise.all(
+      left.map((c) =>
+        docker
+          .getContainer(c.Id)
+          .remove({ force: true })
+          .catch(() => undefined),
+      ),
+    );
+  }
+}
