@@ -253,25 +253,30 @@ export class DockerWorkerProvider implements WorkerProvider {
   #pull(image: string): ResultAsync<void, WorkerProviderError> {
     const inFlight = this.#pulling.get(image);
     if (inFlight !== undefined) return inFlight;
+    const failed = (reason: string, cause: unknown): WorkerProviderError => ({
+      type: 'ImagePullFailed',
+      image,
+      message: `could not pull image ${image}: ${reason}`,
+      cause,
+    });
+    // The engine answers a failed pull with 200 and reports the failure inside the stream.
     const pulled = dockerCall('pullImage', this.#pullTimeoutMs, async (abortSignal) => {
       const stream = (await this.#docker.pull(withDefaultTag(image), { abortSignal })) as Stream;
-      const problem = await pullStreamProblem(stream);
-      if (problem !== undefined) throw new Error(problem);
-    }).mapErr((failure): WorkerProviderError => {
-      if (failure.kind === 'unreachable') return this.#error(failure);
-      const reason =
-        failure.kind === 'timeout'
-          ? `did not finish within ${failure.timeoutMs} ms`
-          : failure.kind === 'http'
-            ? failure.message
-            : messageOf(failure.cause);
-      return {
-        type: 'ImagePullFailed',
-        image,
-        message: `could not pull image ${image}: ${reason}`,
-        cause: failure,
-      };
-    });
+      return pullStreamProblem(stream);
+    })
+      .mapErr((failure): WorkerProviderError => {
+        if (failure.kind === 'unreachable') return this.#error(failure);
+        const reason =
+          failure.kind === 'timeout'
+            ? `did not finish within ${failure.timeoutMs} ms`
+            : failure.kind === 'http'
+              ? failure.message
+              : messageOf(failure.cause);
+        return failed(reason, failure);
+      })
+      .andThen((problem) =>
+        problem === undefined ? okAsync(undefined) : errAsync(failed(problem, problem)),
+      );
     const shared = new ResultAsync(
       (async () => {
         const result = await pulled;

@@ -67,10 +67,6 @@ export class LiveEventStream implements LifecycleEventPublisher {
     return this.#history.get(workerId);
   }
 
-  get listenerCount(): number {
-    return this.#listeners.size;
-  }
-
   #accept(event: LifecycleEvent): void {
     this.#byId.set(event.eventId, this.#dropped + this.#buffer.length);
     this.#buffer.push(event);

@@ -254,8 +254,6 @@ export const gcResponse = {
   },
 } as const;
 
-export const emptyObject = { type: 'object', additionalProperties: false, properties: {} } as const;
-
 export const healthResponse = {
   type: 'object',
   required: ['status'],

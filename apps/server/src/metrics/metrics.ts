@@ -67,8 +67,8 @@ export class Metrics {
             if (counters === undefined) continue;
             const now = read(counters);
             const delta = now - (seen.get(entry.id) ?? 0);
-            if (delta > 0) this.inc({ provider: entry.id }, delta);
-            else this.inc({ provider: entry.id }, 0);
+            // Always touched, so the series exists from the first scrape.
+            this.inc({ provider: entry.id }, Math.max(0, delta));
             seen.set(entry.id, now);
           }
         },

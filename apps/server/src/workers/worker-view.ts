@@ -1,6 +1,5 @@
 import {
-  isTerminal,
-  OWNERSHIP_LABELS,
+  parseOwnership,
   type EphemeralWorkerPolicy,
   type ManagedResource,
   type ProviderId,
@@ -8,7 +7,6 @@ import {
   type WorkerMode,
   type WorkerState,
 } from '@hodei/domain';
-import { parseOwnership } from '@hodei/domain';
 
 export interface PolicyView {
   readonly maxLifetimeSeconds: number;
@@ -89,7 +87,3 @@ export function resourceView(
     policy: policyView(facts.value.policy ?? fallbackPolicy),
   };
 }
-
-export const isLive = (w: Worker): boolean => !isTerminal(w.state);
-export const claimedWorkerId = (r: ManagedResource): string | undefined =>
-  r.labels[OWNERSHIP_LABELS.workerId];
