@@ -4,6 +4,7 @@ import {
   dockerProfile,
   parseProviderId,
   type LifecycleEvent,
+  type ProviderId,
   type WorkerId,
 } from '@hodei/domain';
 import {
@@ -11,7 +12,10 @@ import {
   createDockerLifecycle,
   dockerEngineInfo,
   DockerWorkerProvider,
+  type DockerConnection,
+  type DockerLifecycle,
 } from '@hodei/docker-adapter';
+import { err, ok, type Result } from 'neverthrow';
 import { LiveEventStream } from '../events/live-event-stream.js';
 import { DEFAULT_WORKER_IMAGE } from '../config/config.js';
 import { describeError } from '../workers/service.errors.js';
@@ -29,6 +33,22 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const GREETING = 'Hello from Docker provider';
 
+type Check = (name: string, held: boolean) => void;
+
+interface Hello {
+  readonly options: HelloOptions;
+  readonly ttlMs: number;
+  readonly connection: DockerConnection;
+  readonly provider: DockerWorkerProvider;
+  readonly providerId: ProviderId;
+  readonly policy: EphemeralWorkerPolicy;
+  readonly lifecycle: DockerLifecycle;
+  readonly events: LifecycleEvent[];
+  readonly workerId: WorkerId;
+  readonly started: number;
+  readonly deadline: number;
+}
+
 /**
  * `hodei job docker-hello` (the seed's `just job-docker-hello`), in-process: one job worker
  * runs `echo Hello from Docker provider` under lifecycle management; its output, its event
@@ -37,16 +57,37 @@ const GREETING = 'Hello from Docker provider';
  */
 export async function dockerHello(options: HelloOptions): Promise<number> {
   const { out } = options;
-  const ttlMs = options.ttlMs ?? 3_000;
-  const timeoutMs = options.timeoutMs ?? 60_000;
-  const connection = connectDocker(options.dockerHost);
-  const engine = await dockerEngineInfo(connection);
-  if (engine.isErr()) {
-    out(`FAIL ${engine.error.message}`);
-    out('hint: run scripts/services.sh up');
+  const opened = await openHello(options);
+  if (opened.isErr()) {
+    opened.error.forEach((line) => out(line));
     return 1;
   }
-  out(`Docker Engine ${engine.value.version} at ${connection.endpoint}`);
+  const hello = opened.value;
+  const checks: { name: string; ok: boolean }[] = [];
+  const check: Check = (name, held) => {
+    checks.push({ name, ok: held });
+  };
+  try {
+    if (!(await runJob(hello, check))) return 1;
+  } finally {
+    hello.lifecycle.close();
+  }
+  printTimeline(hello, check);
+  out('');
+  for (const c of checks) out(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}`);
+  const held = checks.every((c) => c.ok);
+  out(held ? 'docker-hello: the whole lifecycle held' : 'docker-hello: something did not hold');
+  return held ? 0 : 1;
+}
+
+/** Connects to the engine and builds a lifecycle of its own, or says what went wrong. */
+async function openHello(options: HelloOptions): Promise<Result<Hello, readonly string[]>> {
+  const ttlMs = options.ttlMs ?? 3_000;
+  const connection = connectDocker(options.dockerHost);
+  const engine = await dockerEngineInfo(connection);
+  if (engine.isErr())
+    return err([`FAIL ${engine.error.message}`, 'hint: run scripts/services.sh up']);
+  options.out(`Docker Engine ${engine.value.version} at ${connection.endpoint}`);
 
   // A provider id of its own: nothing else on this engine is ever touched.
   const providerId = parseProviderId(`hello-${randomBytes(3).toString('hex')}`)._unsafeUnwrap();
@@ -55,10 +96,7 @@ export async function dockerHello(options: HelloOptions): Promise<number> {
     connection,
     pullPolicy: 'IfNotPresent',
   });
-  if (provider.isErr()) {
-    out(`FAIL ${provider.error.message}`);
-    return 1;
-  }
+  if (provider.isErr()) return err([`FAIL ${provider.error.message}`]);
   const policy = EphemeralWorkerPolicy.builder(dockerProfile)
     .ttlAfterCompletion(ttlMs)
     .maxLifetime(300_000)
@@ -70,98 +108,114 @@ export async function dockerHello(options: HelloOptions): Promise<number> {
   const events: LifecycleEvent[] = [];
   live.subscribe((e) => events.push(e));
   const lifecycle = createDockerLifecycle({ provider: provider.value, publisher: live, policy });
-  if (lifecycle.isErr()) {
-    out(`FAIL ${lifecycle.error.message}`);
-    return 1;
-  }
-  const { manager, provider: managed } = lifecycle.value;
-  const workerId = `hello-${Date.now().toString(36)}` as WorkerId;
-  const checks: { name: string; ok: boolean }[] = [];
-  const check = (name: string, ok: boolean) => {
-    checks.push({ name, ok });
-  };
+  if (lifecycle.isErr()) return err([`FAIL ${lifecycle.error.message}`]);
   const started = Date.now();
+  return ok({
+    options,
+    ttlMs,
+    connection,
+    provider: provider.value,
+    providerId,
+    policy,
+    lifecycle: lifecycle.value,
+    events,
+    workerId: `hello-${Date.now().toString(36)}` as WorkerId,
+    started,
+    deadline: started + (options.timeoutMs ?? 60_000),
+  });
+}
 
-  try {
-    out(
-      `creating job worker ${workerId} (image ${options.image}, provider ${providerId}, retention ${ttlMs} ms)`,
-    );
-    const created = await managed.createWorker(
-      { workerId, mode: 'job', image: options.image, command: ['echo', GREETING], policy },
-      { actor: 'cli' },
-    );
-    if (created.isErr()) {
-      out(`FAIL could not create the worker: ${describeError(created.error)}`);
-      if (created.error.type === 'ImagePullFailed' && options.image === DEFAULT_WORKER_IMAGE) {
-        out('hint: run scripts/services.sh up (it builds the worker image)');
-      }
-      return 1;
+/** Creates the job, shows its output, waits for its exit and its TTL cleanup; false: no worker. */
+async function runJob(hello: Hello, check: Check): Promise<boolean> {
+  const { options, workerId, ttlMs, policy } = hello;
+  const { out } = options;
+  const { manager, provider: managed } = hello.lifecycle;
+  out(
+    `creating job worker ${workerId} (image ${options.image}, provider ${hello.providerId}, retention ${ttlMs} ms)`,
+  );
+  const created = await managed.createWorker(
+    { workerId, mode: 'job', image: options.image, command: ['echo', GREETING], policy },
+    { actor: 'cli' },
+  );
+  if (created.isErr()) {
+    out(`FAIL could not create the worker: ${describeError(created.error)}`);
+    if (created.error.type === 'ImagePullFailed' && options.image === DEFAULT_WORKER_IMAGE) {
+      out('hint: run scripts/services.sh up (it builds the worker image)');
     }
-    const handle = created.value;
-    out(`container hodei-worker-${workerId} (${handle.resourceId.slice(0, 12)})`);
-
-    const output: string[] = [];
-    const logs = await provider.value.logs(handle, { follow: true });
-    if (logs.isOk()) {
-      for await (const line of logs.value) {
-        output.push(line.line);
-        out(`  | ${line.line}`);
-      }
-    }
-    check(`the job printed "${GREETING}"`, output.includes(GREETING));
-
-    const deadline = started + timeoutMs;
-    while (manager.getWorker(workerId)?.state !== 'terminated' && Date.now() < deadline) {
-      await manager.reconcile();
-      await sleep(100);
-    }
-    const finished = manager.getWorker(workerId);
-    check(
-      'the worker terminated with exit code 0',
-      finished?.state === 'terminated' && finished.exitCode === 0,
-    );
-    out(
-      `worker terminated (exit code ${String(finished?.exitCode)}); its stopped container is kept for ${ttlMs} ms`,
-    );
-
-    // Wait out the retention, then let the deadline pass remove it.
-    const terminated = events.find(
-      (e) => e.type === 'WorkerEphemeralTerminated' && e.workerId === workerId,
-    );
-    const expires =
-      terminated?.type === 'WorkerEphemeralTerminated' && terminated.ttlExpiresAt !== null
-        ? Date.parse(terminated.ttlExpiresAt)
-        : Date.now();
-    await sleep(Math.max(0, expires - Date.now()));
-    while (manager.getWorker(workerId) !== undefined && Date.now() < deadline) {
-      await manager.runGcCycle();
-      if (manager.getWorker(workerId) !== undefined) await sleep(100);
-    }
-    check('the GC cleaned it up after its TTL', manager.getWorker(workerId) === undefined);
-
-    const left = await connection.docker.listContainers({
-      all: true,
-      filters: { name: [`hodei-worker-${workerId}`] },
-    });
-    const managedLeft = await provider.value.listManagedWorkers();
-    check(
-      'no hodei-worker container is left',
-      left.length === 0 && managedLeft.isOk() && managedLeft.value.length === 0,
-    );
-  } finally {
-    lifecycle.value.close();
+    return false;
   }
+  const handle = created.value;
+  out(`container hodei-worker-${workerId} (${handle.resourceId.slice(0, 12)})`);
 
+  const output: string[] = [];
+  const logs = await hello.provider.logs(handle, { follow: true });
+  if (logs.isOk()) {
+    for await (const line of logs.value) {
+      output.push(line.line);
+      out(`  | ${line.line}`);
+    }
+  }
+  check(`the job printed "${GREETING}"`, output.includes(GREETING));
+
+  while (manager.getWorker(workerId)?.state !== 'terminated' && Date.now() < hello.deadline) {
+    await manager.reconcile();
+    await sleep(100);
+  }
+  const finished = manager.getWorker(workerId);
+  check(
+    'the worker terminated with exit code 0',
+    finished?.state === 'terminated' && finished.exitCode === 0,
+  );
+  out(
+    `worker terminated (exit code ${String(finished?.exitCode)}); its stopped container is kept for ${ttlMs} ms`,
+  );
+  await awaitCleanup(hello, check);
+  return true;
+}
+
+/** Waits out the retention, lets the deadline pass remove the worker, and looks for leftovers. */
+async function awaitCleanup(hello: Hello, check: Check): Promise<void> {
+  const { workerId, events } = hello;
+  const { manager } = hello.lifecycle;
+  const terminated = events.find(
+    (e) => e.type === 'WorkerEphemeralTerminated' && e.workerId === workerId,
+  );
+  const expires =
+    terminated?.type === 'WorkerEphemeralTerminated' && terminated.ttlExpiresAt !== null
+      ? Date.parse(terminated.ttlExpiresAt)
+      : Date.now();
+  await sleep(Math.max(0, expires - Date.now()));
+  while (manager.getWorker(workerId) !== undefined && Date.now() < hello.deadline) {
+    await manager.runGcCycle();
+    if (manager.getWorker(workerId) !== undefined) await sleep(100);
+  }
+  check('the GC cleaned it up after its TTL', manager.getWorker(workerId) === undefined);
+
+  const left = await hello.connection.docker.listContainers({
+    all: true,
+    filters: { name: [`hodei-worker-${workerId}`] },
+  });
+  const managedLeft = await hello.provider.listManagedWorkers();
+  check(
+    'no hodei-worker container is left',
+    left.length === 0 && managedLeft.isOk() && managedLeft.value.length === 0,
+  );
+}
+
+function printTimeline(hello: Hello, check: Check): void {
+  const { out } = hello.options;
   out('');
   out('event timeline:');
   // Passes that found nothing to do are left out of the timeline.
-  for (const e of events.filter(
+  for (const e of hello.events.filter(
     (x) => x.type !== 'GarbageCollectionCompleted' || x.workersCleaned > 0,
   )) {
-    const at = ((Date.parse(e.occurredAt) - started) / 1000).toFixed(2).padStart(6);
+    const at = ((Date.parse(e.occurredAt) - hello.started) / 1000).toFixed(2).padStart(6);
     out(`  +${at}s  ${e.type}${describe(e)}`);
   }
-  const mine = events.filter((e) => 'workerId' in e && e.workerId === workerId).map((e) => e.type);
+  const mine = hello.events
+    .filter((e) => 'workerId' in e && e.workerId === hello.workerId)
+    .map((e) => e.type);
   const expected = [
     'WorkerEphemeralCreated',
     'WorkerEphemeralReady',
@@ -173,12 +227,6 @@ export async function dockerHello(options: HelloOptions): Promise<number> {
     `the events were ${expected.join(' → ')}`,
     JSON.stringify(mine) === JSON.stringify(expected),
   );
-
-  out('');
-  for (const c of checks) out(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}`);
-  const ok = checks.every((c) => c.ok);
-  out(ok ? 'docker-hello: the whole lifecycle held' : 'docker-hello: something did not hold');
-  return ok ? 0 : 1;
 }
 
 function describe(e: LifecycleEvent): string {

@@ -1,5 +1,8 @@
 import { err, ok, type Result } from 'neverthrow';
 import { parseProviderId, type ProviderId } from '@hodei/domain';
+import { EnvReader, type ConfigProblem, type Env } from './env-reader.js';
+
+export type { ConfigProblem } from './env-reader.js';
 
 export const PROVIDER_KINDS = ['docker', 'k8s-stub'] as const;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
@@ -31,12 +34,6 @@ export interface ServerConfig {
   readonly logLevel: string;
 }
 
-export interface ConfigProblem {
-  readonly variable: string;
-  readonly value: string;
-  readonly accepts: string;
-}
-
 export const DEFAULT_WORKER_IMAGE = 'hodei/worker:0.1.0';
 
 export const formatConfigProblems = (problems: readonly ConfigProblem[]): string =>
@@ -44,97 +41,96 @@ export const formatConfigProblems = (problems: readonly ConfigProblem[]): string
     .map((p) => `${p.variable}=${JSON.stringify(p.value)} is invalid: it accepts ${p.accepts}`)
     .join('\n');
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 /** Reads and validates every variable; lists every problem, naming it and what it accepts. */
 export function parseConfig(env: Env): Result<ServerConfig, ConfigProblem[]> {
-  const problems: ConfigProblem[] = [];
-  const read = (name: string): string | undefined => {
-    const value = env[name];
-    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  const reader = new EnvReader(env);
+  // Read in the order of SPEC §8, so the problems are listed in that order too.
+  const http = readHttp(reader);
+  const dataDir = reader.read('HODEI_DATA_DIR') ?? './.hodei';
+  const lifecycleEnabled = reader.boolean('HODEI_LIFECYCLE_ENABLED', true);
+  const providers = readProviders(reader);
+  const databaseUrl = readDatabaseUrl(reader);
+  const publishers = readPublishers(reader, databaseUrl);
+  const day = 24 * 3600;
+  const seconds = 'whole seconds from 1 to 86400';
+  const config: ServerConfig = {
+    ...http,
+    dataDir,
+    lifecycleEnabled,
+    providers,
+    publishers,
+    databaseUrl,
+    dockerHost: reader.read('DOCKER_HOST'),
+    gcIntervalMs: reader.integer('HODEI_GC_INTERVAL_SECONDS', 30, 1, day, seconds) * 1000,
+    reconcileIntervalMs:
+      reader.integer('HODEI_RECONCILE_INTERVAL_SECONDS', 30, 1, day, seconds) * 1000,
+    workerImage: readWorkerImage(reader),
+    maxWorkers: reader.integer(
+      'HODEI_MAX_WORKERS',
+      100,
+      1,
+      100_000,
+      'a whole number of workers per provider from 1 to 100000',
+    ),
+    removeWorkersOnShutdown: reader.boolean('HODEI_REMOVE_WORKERS_ON_SHUTDOWN', false),
+    logLevel: readLogLevel(reader),
   };
-  const problem = (variable: string, value: string, accepts: string): void => {
-    problems.push({ variable, value, accepts });
-  };
+  return reader.problems.length > 0 ? err(reader.problems) : ok(config);
+}
 
-  const integer = (
-    name: string,
-    fallback: number,
-    min: number,
-    max: number,
-    accepts: string,
-  ): number => {
-    const raw = read(name);
-    if (raw === undefined) return fallback;
-    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-      problem(name, raw, accepts);
-      return fallback;
-    }
-    return Number(raw);
-  };
-  const boolean = (name: string, fallback: boolean): boolean => {
-    const raw = read(name);
-    if (raw === undefined) return fallback;
-    const lower = raw.toLowerCase();
-    if (['true', '1', 'yes', 'on'].includes(lower)) return true;
-    if (['false', '0', 'no', 'off'].includes(lower)) return false;
-    problem(name, raw, 'true or false (also 1/0, yes/no, on/off)');
-    return fallback;
-  };
-
-  const httpHost = read('HODEI_HTTP_HOST') ?? '127.0.0.1';
+function readHttp(reader: EnvReader): Pick<ServerConfig, 'httpHost' | 'httpPort' | 'apiToken'> {
+  const httpHost = reader.read('HODEI_HTTP_HOST') ?? '127.0.0.1';
   if (!/^[A-Za-z0-9.:[\]-]+$/.test(httpHost)) {
-    problem('HODEI_HTTP_HOST', httpHost, 'a host name or an IP address to listen on');
+    reader.problem('HODEI_HTTP_HOST', httpHost, 'a host name or an IP address to listen on');
   }
-  const httpPort = integer(
+  const httpPort = reader.integer(
     'HODEI_HTTP_PORT',
     8080,
     0,
     65_535,
     'a TCP port from 0 to 65535 (0: any free port)',
   );
-
-  const apiToken = read('HODEI_API_TOKEN');
+  const apiToken = reader.read('HODEI_API_TOKEN');
   if (apiToken !== undefined && (apiToken.length < 16 || /\s/.test(apiToken))) {
-    problem(
+    reader.problem(
       'HODEI_API_TOKEN',
       '<redacted>',
       'a token of at least 16 characters without spaces, or unset to generate one',
     );
   }
+  return { httpHost, httpPort, apiToken };
+}
 
-  const dataDir = read('HODEI_DATA_DIR') ?? './.hodei';
-  const lifecycleEnabled = boolean('HODEI_LIFECYCLE_ENABLED', true);
-
+function readProviders(reader: EnvReader): ProviderConfig[] {
   const providers: ProviderConfig[] = [];
-  const providersRaw = read('HODEI_PROVIDERS') ?? 'docker';
+  const raw = reader.read('HODEI_PROVIDERS') ?? 'docker';
+  const accepts =
+    "a comma list of <kind>[:<id>], kinds 'docker' and 'k8s-stub', ids of lowercase letters, digits and '-' (at most 50)";
   const seen = new Set<string>();
-  for (const item of providersRaw.split(',').map((s) => s.trim())) {
+  for (const item of raw.split(',').map((s) => s.trim())) {
     const parts = item.split(':');
     const [kind, id = kind] = parts;
-    const accepts =
-      "a comma list of <kind>[:<id>], kinds 'docker' and 'k8s-stub', ids of lowercase letters, digits and '-' (at most 50)";
     if (parts.length > 2) {
-      problem(
+      reader.problem(
         'HODEI_PROVIDERS',
-        providersRaw,
+        raw,
         `${accepts}; ${JSON.stringify(item)} has more than one ':'`,
       );
       continue;
     }
     if (!(PROVIDER_KINDS as readonly string[]).includes(kind ?? '')) {
-      problem('HODEI_PROVIDERS', providersRaw, `${accepts}; unknown kind ${JSON.stringify(kind)}`);
+      reader.problem('HODEI_PROVIDERS', raw, `${accepts}; unknown kind ${JSON.stringify(kind)}`);
       continue;
     }
     const parsed = parseProviderId(id);
     if (parsed.isErr()) {
-      problem('HODEI_PROVIDERS', providersRaw, `${accepts}; invalid id ${JSON.stringify(id)}`);
+      reader.problem('HODEI_PROVIDERS', raw, `${accepts}; invalid id ${JSON.stringify(id)}`);
       continue;
     }
     if (seen.has(parsed.value)) {
-      problem(
+      reader.problem(
         'HODEI_PROVIDERS',
-        providersRaw,
+        raw,
         `${accepts}; each id once, but ${JSON.stringify(id)} repeats`,
       );
       continue;
@@ -142,23 +138,31 @@ export function parseConfig(env: Env): Result<ServerConfig, ConfigProblem[]> {
     seen.add(parsed.value);
     providers.push({ kind: kind as ProviderKind, id: parsed.value });
   }
+  return providers;
+}
 
-  const databaseUrl = read('DATABASE_URL');
+function readDatabaseUrl(reader: EnvReader): string | undefined {
+  const databaseUrl = reader.read('DATABASE_URL');
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    problem(
+    reader.problem(
       'DATABASE_URL',
       databaseUrl.replace(/:[^:@/]*@/, ':***@'),
       'a postgres:// or postgresql:// connection URL',
     );
   }
-  const publishersRaw =
-    read('HODEI_EVENT_PUBLISHER') ?? (databaseUrl === undefined ? 'logger' : 'postgres,logger');
+  return databaseUrl;
+}
+
+function readPublishers(reader: EnvReader, databaseUrl: string | undefined): PublisherKind[] {
+  const raw =
+    reader.read('HODEI_EVENT_PUBLISHER') ??
+    (databaseUrl === undefined ? 'logger' : 'postgres,logger');
   const publishers: PublisherKind[] = [];
-  for (const item of publishersRaw.split(',').map((s) => s.trim())) {
+  for (const item of raw.split(',').map((s) => s.trim())) {
     if (!(PUBLISHER_KINDS as readonly string[]).includes(item)) {
-      problem(
+      reader.problem(
         'HODEI_EVENT_PUBLISHER',
-        publishersRaw,
+        raw,
         "a comma list of 'postgres' and 'logger' (the live stream is always on)",
       );
     } else if (!publishers.includes(item as PublisherKind)) {
@@ -166,47 +170,31 @@ export function parseConfig(env: Env): Result<ServerConfig, ConfigProblem[]> {
     }
   }
   if (publishers.includes('postgres') && databaseUrl === undefined) {
-    problem('HODEI_EVENT_PUBLISHER', publishersRaw, "'postgres' only together with DATABASE_URL");
+    reader.problem('HODEI_EVENT_PUBLISHER', raw, "'postgres' only together with DATABASE_URL");
   }
+  return publishers;
+}
 
-  const day = 24 * 3600;
-  const gcIntervalMs =
-    integer('HODEI_GC_INTERVAL_SECONDS', 30, 1, day, 'whole seconds from 1 to 86400') * 1000;
-  const reconcileIntervalMs =
-    integer('HODEI_RECONCILE_INTERVAL_SECONDS', 30, 1, day, 'whole seconds from 1 to 86400') * 1000;
-  const workerImage = read('HODEI_WORKER_IMAGE') ?? DEFAULT_WORKER_IMAGE;
+function readWorkerImage(reader: EnvReader): string {
+  const workerImage = reader.read('HODEI_WORKER_IMAGE') ?? DEFAULT_WORKER_IMAGE;
   if (/[\s;&|$`'"\\]/.test(workerImage)) {
-    problem('HODEI_WORKER_IMAGE', workerImage, 'an image reference such as hodei/worker:0.1.0');
+    reader.problem(
+      'HODEI_WORKER_IMAGE',
+      workerImage,
+      'an image reference such as hodei/worker:0.1.0',
+    );
   }
-  const maxWorkers = integer(
-    'HODEI_MAX_WORKERS',
-    100,
-    1,
-    100_000,
-    'a whole number of workers per provider from 1 to 100000',
-  );
-  const removeWorkersOnShutdown = boolean('HODEI_REMOVE_WORKERS_ON_SHUTDOWN', false);
-  const logLevel = read('HODEI_LOG_LEVEL') ?? 'info';
-  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
-    problem('HODEI_LOG_LEVEL', logLevel, 'one of fatal, error, warn, info, debug, trace, silent');
-  }
+  return workerImage;
+}
 
-  if (problems.length > 0) return err(problems);
-  return ok({
-    httpHost,
-    httpPort,
-    apiToken,
-    dataDir,
-    lifecycleEnabled,
-    providers,
-    publishers,
-    databaseUrl,
-    dockerHost: read('DOCKER_HOST'),
-    gcIntervalMs,
-    reconcileIntervalMs,
-    workerImage,
-    maxWorkers,
-    removeWorkersOnShutdown,
-    logLevel,
-  });
+function readLogLevel(reader: EnvReader): string {
+  const logLevel = reader.read('HODEI_LOG_LEVEL') ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    reader.problem(
+      'HODEI_LOG_LEVEL',
+      logLevel,
+      'one of fatal, error, warn, info, debug, trace, silent',
+    );
+  }
+  return logLevel;
 }

@@ -333,9 +333,12 @@ describe('the HTTP API', () => {
       exitCode: 0,
       terminationReason: 'JobCompleted',
     });
-    const types = (
-      (await t.api('GET', '/v1/workers/job-1/events')).body.events as { type: string }[]
-    ).map((e) => e.type.split('.').at(-1));
+    // The history is the event store's: the state may change a moment before its event lands.
+    const history = await eventually(
+      () => t.api('GET', '/v1/workers/job-1/events'),
+      (r) => (r.body.events as unknown[]).length >= 4,
+    );
+    const types = (history.body.events as { type: string }[]).map((e) => e.type.split('.').at(-1));
     expect(types).toEqual([
       'WorkerEphemeralCreated',
       'WorkerEphemeralReady',

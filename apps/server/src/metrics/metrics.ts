@@ -1,12 +1,14 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { WORKER_STATES, type GarbageCollectionStats, type ReconcileStats } from '@hodei/domain';
-import type { ProviderEntry } from '../workers/worker-service.js';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { GarbageCollectionStats, ReconcileStats } from '@hodei/domain';
+import type { ProviderEntry } from '../workers/provider-entry.js';
+import {
+  registerManagerCounters,
+  registerSpoolGauges,
+  registerWorkerGauge,
+  type SpoolState,
+} from './scrape-time-metrics.js';
 
-export interface SpoolState {
-  readonly spooled: number;
-  readonly oldestAgeMs: number | null;
-  readonly connected: boolean;
-}
+export type { SpoolState } from './scrape-time-metrics.js';
 
 /**
  * The server's Prometheus metrics (SPEC §8), prefix `hodei_`. Gauges and the counters kept by
@@ -24,98 +26,9 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
     const registers = [this.registry];
 
-    new Gauge({
-      name: 'hodei_workers',
-      help: 'Tracked workers by provider and state.',
-      labelNames: ['provider', 'state'] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const entry of providers()) {
-          const counts = Object.fromEntries(WORKER_STATES.map((s) => [s, 0])) as Record<
-            string,
-            number
-          >;
-          for (const w of entry.lifecycle?.manager.listWorkers() ?? [])
-            counts[w.state] = (counts[w.state] ?? 0) + 1;
-          for (const [state, n] of Object.entries(counts))
-            this.set({ provider: entry.id, state }, n);
-        }
-      },
-    });
-
-    const fromCounters = (
-      name: string,
-      help: string,
-      read: (c: {
-        transitions: number;
-        eventsPublished: number;
-        publishFailures: number;
-        lostWorkers: number;
-        orphansDetected: number;
-      }) => number,
-    ) => {
-      const seen = new Map<string, number>();
-      new Counter({
-        name,
-        help,
-        labelNames: ['provider'] as const,
-        registers,
-        collect() {
-          for (const entry of providers()) {
-            const counters = entry.lifecycle?.manager.counters;
-            if (counters === undefined) continue;
-            const now = read(counters);
-            const delta = now - (seen.get(entry.id) ?? 0);
-            // Always touched, so the series exists from the first scrape.
-            this.inc({ provider: entry.id }, Math.max(0, delta));
-            seen.set(entry.id, now);
-          }
-        },
-      });
-    };
-    fromCounters(
-      'hodei_worker_transitions_total',
-      'Worker state transitions.',
-      (c) => c.transitions,
-    );
-    fromCounters(
-      'hodei_events_published_total',
-      'Lifecycle events published.',
-      (c) => c.eventsPublished,
-    );
-    fromCounters(
-      'hodei_event_publish_failures_total',
-      'Lifecycle events a publisher failed to take.',
-      (c) => c.publishFailures,
-    );
-    fromCounters(
-      'hodei_workers_lost_total',
-      'Tracked workers whose resource vanished.',
-      (c) => c.lostWorkers,
-    );
-    fromCounters(
-      'hodei_orphans_detected_total',
-      'Resources with our labels that nothing tracked.',
-      (c) => c.orphansDetected,
-    );
-
-    new Gauge({
-      name: 'hodei_spooled_events',
-      help: 'Events waiting in the local spool for PostgreSQL.',
-      registers,
-      collect() {
-        this.set(spool()?.spooled ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'hodei_spool_oldest_age_seconds',
-      help: 'Age of the oldest event in the local spool.',
-      registers,
-      collect() {
-        this.set((spool()?.oldestAgeMs ?? 0) / 1000);
-      },
-    });
+    registerWorkerGauge(registers, providers);
+    registerManagerCounters(registers, providers);
+    registerSpoolGauges(registers, spool);
 
     this.gcDuration = new Histogram({
       name: 'hodei_gc_duration_seconds',

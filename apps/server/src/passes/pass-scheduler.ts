@@ -1,10 +1,8 @@
-import type { GarbageCollectionStats, Logger, ReconcileStats } from '@hodei/domain';
-import type { ProviderEntry } from '../workers/worker-service.js';
+import type { Logger } from '@hodei/domain';
+import type { ProviderEntry } from '../workers/provider-entry.js';
+import type { PassObserver } from './pass-observer.js';
 
-export interface PassObserver {
-  gc(provider: string, stats: GarbageCollectionStats): void;
-  reconcile(provider: string, stats: ReconcileStats): void;
-}
+export type { PassObserver } from './pass-observer.js';
 
 /**
  * Runs each provider's deadline pass every `gcIntervalMs` and its reconciliation every

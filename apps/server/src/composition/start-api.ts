@@ -1,0 +1,54 @@
+import type { FastifyInstance } from 'fastify';
+import { ResultAsync } from 'neverthrow';
+import type { DependencyContainer } from 'tsyringe';
+import type { ServerConfig } from '../config/config.js';
+import { buildHttpApp } from '../http/app.js';
+import { resolveToken } from './api-token.js';
+import { resumeAfter } from './event-history.js';
+import type { ServerOptions } from './hodei-server.js';
+import { readiness } from './readiness.js';
+import { startFailed, type StartError } from './server.errors.js';
+import { TOKENS } from './tokens.js';
+
+export interface Api {
+  readonly app: FastifyInstance;
+  readonly token: string;
+  /** Where a generated token is kept; undefined when it was given. */
+  readonly tokenFile: string | undefined;
+}
+
+/** The HTTP API over the resolved components, built but not listening yet. */
+export async function buildApi(c: DependencyContainer, options: ServerOptions): Promise<Api> {
+  const live = c.resolve(TOKENS.live);
+  const metrics = c.resolve(TOKENS.metrics);
+  const providers = c.resolve(TOKENS.providers);
+  const bus = c.resolve(TOKENS.eventBus);
+  const { token, file: tokenFile } = await resolveToken(c.resolve(TOKENS.config));
+  const app = await buildHttpApp({
+    service: c.resolve(TOKENS.service),
+    live,
+    resume: (eventId) => resumeAfter(eventId, live, bus),
+    metrics: () => metrics.render(),
+    readiness: () => readiness(providers, bus),
+    token,
+    logger: c.resolve(TOKENS.pino),
+    onResponse: (method, route, status) =>
+      metrics.httpRequests.inc({ method, route, status: String(status) }),
+    ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
+  });
+  return { app, token, tokenFile };
+}
+
+/** Starts accepting; resolves to the URL it listens on. */
+export function listen(
+  app: FastifyInstance,
+  config: ServerConfig,
+): ResultAsync<string, StartError> {
+  return ResultAsync.fromThrowable(
+    () => app.listen({ host: config.httpHost, port: config.httpPort }),
+    (cause) =>
+      startFailed(
+        `cannot listen on ${config.httpHost}:${config.httpPort} (HODEI_HTTP_HOST/HODEI_HTTP_PORT): ${(cause as Error).message}`,
+      ),
+  )();
+}

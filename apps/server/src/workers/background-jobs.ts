@@ -1,0 +1,14 @@
+/** Destroys that run on after their request has been answered, kept so shutdown can wait. */
+export class BackgroundJobs {
+  readonly #inFlight = new Set<Promise<unknown>>();
+
+  track(job: Promise<unknown>): void {
+    this.#inFlight.add(job);
+    void job.finally(() => this.#inFlight.delete(job));
+  }
+
+  /** Waits for background destroys still running (for shutdown). */
+  async drain(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  }
+}
