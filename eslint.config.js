@@ -80,6 +80,15 @@ export default tseslint.config(
     },
   },
   {
+    // One responsibility per file, and functions a reader can hold in view (docs/architecture.md).
+    files: ['packages/*/src/**/*.ts', 'apps/*/src/**/*.ts'],
+    ignores: ['**/*.test.ts', '**/*.bench.ts', '**/bench/**', '**/testing/**'],
+    rules: {
+      'max-lines': ['error', { max: 500 }],
+      'max-lines-per-function': ['error', { max: 100 }],
+    },
+  },
+  {
     files: ['packages/domain/src/**/*.ts'],
     ignores: [
       'packages/domain/src/system/**',
