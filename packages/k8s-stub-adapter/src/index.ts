@@ -1,5 +1,6 @@
 // Simulated cluster
-export { SimulatedCluster, defaultWorkload } from './cluster/simulated-cluster.js';
+export { SimulatedCluster } from './cluster/simulated-cluster.js';
+export { defaultWorkload } from './cluster/pod-runtime.js';
 export { SeededRandom } from './cluster/seeded-random.js';
 export { matchesSelector, parseLabelSelector } from './cluster/label-selector.js';
 export type { InvalidSelector, LabelRequirement, LabelSelector } from './cluster/label-selector.js';

@@ -1,0 +1,146 @@
+import { iso, TERMINAL } from './api-object.js';
+import type { IPod } from './cluster-types.js';
+import { setContainer } from './container-status.js';
+import { nodeOf, type NodeState } from './node-state.js';
+import type { ObjectStore } from './object-store.js';
+import { killTiming, nextPodEvent, type PodEvent } from './pod-events.js';
+import { recordOutput } from './pod-logs.js';
+import type { PodRuntime, PodRuntimes } from './pod-runtime.js';
+
+const DEADLINE_MESSAGE = 'Pod was active on the node longer than the specified deadline';
+
+/**
+ * The kubelets of the ready nodes: start containers, end them (exit, deadline, deletion) and
+ * confirm deletions. A lost node's kubelet does nothing.
+ */
+export class Kubelet {
+  readonly #store: ObjectStore;
+  readonly #runtimes: PodRuntimes;
+  readonly #nodes: readonly NodeState[];
+  /** How long a container takes to exit after SIGTERM. */
+  readonly #shutdownMs: number;
+
+  constructor(
+    store: ObjectStore,
+    runtimes: PodRuntimes,
+    nodes: readonly NodeState[],
+    shutdownMs: number,
+  ) {
+    this.#store = store;
+    this.#runtimes = runtimes;
+    this.#nodes = nodes;
+    this.#shutdownMs = shutdownMs;
+  }
+
+  run(now: number): boolean {
+    let changed = false;
+    for (const { namespace, pod } of this.#store.allPodsLive()) {
+      const runtime = this.#runtimes.get(pod.metadata?.uid ?? '');
+      const node = nodeOf(this.#nodes, pod);
+      if (runtime === undefined || node === undefined || node.lostAt !== null) continue;
+      changed = this.#advancePod(namespace, pod, runtime, now) || changed;
+    }
+    return changed;
+  }
+
+  /** Applies, in time order, every pod event due by `now`: start, exit, deadline, deletion. */
+  #advancePod(namespace: string, pod: IPod, runtime: PodRuntime, now: number): boolean {
+    let changed = false;
+    for (let step = 0; step < 10; step++) {
+      const next = nextPodEvent(pod, runtime, now, this.#shutdownMs);
+      if (next === null) break;
+      changed = true;
+      this.#applyPodEvent(pod, runtime, next);
+    }
+    const terminal = TERMINAL.includes(pod.status?.phase ?? '');
+    if (terminal && pod.metadata?.deletionTimestamp !== undefined && !runtime.stuckTerminating) {
+      // The kubelet confirms the deletion once the containers are gone.
+      this.#store.remove('Pod', namespace, pod);
+      return true;
+    }
+    return changed;
+  }
+
+  #applyPodEvent(pod: IPod, runtime: PodRuntime, event: PodEvent): void {
+    const status = (pod.status ??= {});
+    switch (event.kind) {
+      case 'start': {
+        const at = event.at;
+        runtime.startedAt = at;
+        status.phase = 'Running';
+        status.podIP = `10.244.${this.#store.uidCount % 250}.${(this.#store.resourceVersion % 250) + 2}`;
+        status.conditions = [
+          { type: 'PodScheduled', status: 'True' },
+          { type: 'Ready', status: 'True', lastTransitionTime: iso(at) },
+        ];
+        setContainer(pod, { running: { startedAt: iso(at) } }, true);
+        recordOutput(runtime, at);
+        this.#store.touch('Pod', pod, 'MODIFIED');
+        return;
+      }
+      case 'exit':
+        this.#finishContainer(pod, runtime, event.at, runtime.run.exitCode, null);
+        return;
+      case 'killed': {
+        const kill = runtime.kill;
+        const { exitCode } =
+          kill === null ? { exitCode: 137 } : killTiming(runtime, kill, this.#shutdownMs);
+        this.#finishContainer(
+          pod,
+          runtime,
+          event.at,
+          exitCode,
+          kill?.reason === 'DeadlineExceeded' ? 'DeadlineExceeded' : null,
+        );
+        return;
+      }
+      case 'signal': {
+        if (runtime.startedAt !== null) {
+          runtime.kill = event.kill;
+          return;
+        }
+        // Never started: nothing to signal, the pod ends at once.
+        runtime.finishedAt = event.at;
+        status.phase = 'Failed';
+        if (event.kill.reason === 'DeadlineExceeded') {
+          status.reason = 'DeadlineExceeded';
+          status.message = DEADLINE_MESSAGE;
+        }
+        setContainer(pod, {
+          terminated: { exitCode: 137, reason: 'ContainerCannotRun', finishedAt: iso(event.at) },
+        });
+        this.#store.touch('Pod', pod, 'MODIFIED');
+        return;
+      }
+    }
+  }
+
+  #finishContainer(
+    pod: IPod,
+    runtime: PodRuntime,
+    at: number,
+    exitCode: number,
+    podReason: 'DeadlineExceeded' | null,
+  ): void {
+    const status = (pod.status ??= {});
+    runtime.finishedAt = at;
+    status.phase = exitCode === 0 && podReason === null ? 'Succeeded' : 'Failed';
+    if (podReason !== null) {
+      status.reason = podReason;
+      status.message = DEADLINE_MESSAGE;
+    }
+    status.conditions = [
+      { type: 'PodScheduled', status: 'True' },
+      { type: 'Ready', status: 'False', reason: 'PodCompleted', lastTransitionTime: iso(at) },
+    ];
+    setContainer(pod, {
+      terminated: {
+        exitCode,
+        reason: exitCode === 0 ? 'Completed' : 'Error',
+        startedAt: iso(runtime.startedAt ?? at),
+        finishedAt: iso(at),
+      },
+    });
+    this.#store.touch('Pod', pod, 'MODIFIED');
+  }
+}
