@@ -24,3 +24,7 @@ export const workerNotFound = (workerId: string): LifecycleError => ({
   workerId,
   message: `no worker ${workerId} is tracked`,
 });
+
+/** The text a log line gives for any error of a port or of the manager. */
+export const errorMessage = (e: { readonly type: string; readonly message?: string }): string =>
+  e.message ?? e.type;

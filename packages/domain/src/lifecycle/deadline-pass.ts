@@ -1,0 +1,229 @@
+import { err, ok, okAsync, type Result, type ResultAsync } from 'neverthrow';
+import { emptyGcStats, type GarbageCollectionStats } from '../events/gc-stats.js';
+import type { TerminationReason } from '../events/reasons.js';
+import type { Clock } from '../ports/clock.port.js';
+import type { Logger } from '../ports/logger.port.js';
+import type { WorkerProvider } from '../ports/worker-provider.port.js';
+import type { Worker } from '../worker/worker.js';
+import { dueRule, type DueRule } from './deadlines.js';
+import { forEachLimited } from './for-each-limited.js';
+import type { LifecycleEventEmitter, OperationContext } from './lifecycle-event-emitter.js';
+import { errorMessage, type LifecycleError } from './lifecycle.errors.js';
+import type { OrphanSweep } from './orphan-sweep.js';
+import type { StatusObserver } from './status-observer.js';
+import type { Transitions } from './transitions.js';
+import { handleOf, type WorkerRegistry } from './worker-registry.js';
+
+export interface DeadlinePassDeps {
+  readonly registry: Pick<WorkerRegistry, 'get' | 'locked' | 'popDue' | 'reschedule' | 'retryAt'>;
+  readonly transitions: Pick<Transitions, 'apply' | 'cleanUp'>;
+  readonly observer: Pick<StatusObserver, 'stopTerminating'>;
+  /** Orphans found since the last pass are counted in its stats. */
+  readonly orphans: Pick<OrphanSweep, 'takeDetectedSincePass'>;
+  readonly events: Pick<LifecycleEventEmitter, 'publish' | 'meta' | 'workerMeta'>;
+  readonly provider: Pick<WorkerProvider, 'stopWorker' | 'destroyWorker'>;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Provider calls the pass makes at once. */
+  readonly concurrency: number;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+const RULE_STAT = {
+  lifetime: 'lifetimeExceeded',
+  idle: 'idleTimedOut',
+  startup: 'startupTimedOut',
+  forceRemove: 'forceTerminated',
+  ttl: 'ttlExpired',
+} as const satisfies Record<DueRule, keyof GarbageCollectionStats>;
+
+/**
+ * The deadline pass (SPEC §5): takes the due workers off the deadline index and applies the
+ * first due rule to each (1 lifetime, 2 idle, 3 startup, 4 force-remove, 5 TTL cleanup).
+ */
+export class DeadlinePass {
+  readonly #deps: DeadlinePassDeps;
+
+  constructor(deps: DeadlinePassDeps) {
+    this.#deps = deps;
+  }
+
+  async run(): Promise<Result<GarbageCollectionStats, LifecycleError>> {
+    const { registry, clock, events } = this.#deps;
+    const started = clock.now();
+    const stats: Mutable<GarbageCollectionStats> = { ...emptyGcStats() };
+    const retry: string[] = [];
+    const visits = new Map<string, number>();
+    // A worker ended by rules 1–3 with no retention is cleaned up in the same cycle: pop
+    // again, at most three visits per worker.
+    for (let round = 0; round < 3; round++) {
+      const now = clock.now();
+      const due = registry.popDue(now).filter((id) => {
+        const n = (visits.get(id) ?? 0) + 1;
+        visits.set(id, n);
+        return n <= 3;
+      });
+      if (due.length === 0) break;
+      await forEachLimited(due, this.#deps.concurrency, async (id) => {
+        const outcome = await this.#applyDue(id, now);
+        if (outcome === 'error') {
+          stats.errors += 1;
+          retry.push(id);
+        } else if (outcome !== null) {
+          stats[RULE_STAT[outcome]] += 1;
+          if (outcome === 'ttl') stats.workersCleaned += 1;
+        }
+      });
+    }
+    // Failed actions are tried again next cycle, not in a loop within this one.
+    for (const id of retry) registry.retryAt(id, clock.now());
+    stats.orphansDetected = this.#deps.orphans.takeDetectedSincePass();
+    stats.durationMs = clock.now() - started;
+    await events.publish({
+      ...events.meta({ actor: 'gc' }),
+      type: 'GarbageCollectionCompleted',
+      ...stats,
+    });
+    return ok(stats);
+  }
+
+  /** Applies the first due rule to one worker; the rule applied, `null` if none, or `error`. */
+  async #applyDue(workerId: string, now: number): Promise<DueRule | null | 'error'> {
+    const { registry } = this.#deps;
+    const w = registry.get(workerId);
+    if (w === undefined) return null;
+    const rule = dueRule(w, now);
+    if (rule === null) {
+      registry.reschedule(workerId);
+      return null;
+    }
+    const ctx: OperationContext = { actor: 'gc' };
+    const result = await this.#runRule(rule, w, ctx);
+    if (result.isErr()) {
+      this.#deps.logger.warn('deadline pass action failed', {
+        workerId,
+        rule,
+        error: errorMessage(result.error),
+      });
+      return 'error';
+    }
+    if (!result.value) {
+      // Something else moved the worker meanwhile; its deadline follows its new state.
+      registry.reschedule(workerId);
+      return null;
+    }
+    return rule;
+  }
+
+  /**
+   * Applies `rule` to the worker. The rule is checked again under the worker's lock, so a
+   * call that moved the worker since the pass looked (a busy agent, a destroy under way, an
+   * exit) is never overridden: `false` then, and nothing done.
+   */
+  #runRule(rule: DueRule, w: Worker, ctx: OperationContext): ResultAsync<boolean, LifecycleError> {
+    switch (rule) {
+      case 'lifetime':
+      case 'idle':
+        return this.#terminate(rule, w, ctx);
+      case 'startup':
+        return this.#failStartup(w, ctx);
+      case 'forceRemove':
+        return this.#forceRemove(w, ctx);
+      case 'ttl':
+        return this.#expireTtl(w, ctx);
+    }
+  }
+
+  /** The worker as it is now, if `rule` still applies to it. */
+  #stillDue(w: Worker, rule: DueRule): Worker | undefined {
+    const current = this.#deps.registry.get(w.id);
+    return current !== undefined && dueRule(current, this.#deps.clock.now()) === rule
+      ? current
+      : undefined;
+  }
+
+  /** Rules 1 and 2: terminate, then stop the resource. */
+  #terminate(
+    rule: 'lifetime' | 'idle',
+    w: Worker,
+    ctx: OperationContext,
+  ): ResultAsync<boolean, LifecycleError> {
+    const { registry, transitions, events, observer } = this.#deps;
+    const reason: TerminationReason = rule === 'lifetime' ? 'LifetimeExceeded' : 'IdleTimeout';
+    return registry
+      .locked(w.id, async (): Promise<Result<Worker | undefined, LifecycleError>> => {
+        const current = this.#stillDue(w, rule);
+        if (current === undefined) return ok(undefined);
+        if (rule === 'idle') {
+          await events.publish({
+            ...events.workerMeta(w.id, ctx),
+            type: 'WorkerEphemeralIdle',
+            idleSince: new Date(current.lastActivityAt).toISOString(),
+          });
+        }
+        return transitions.apply(w.id, { to: 'terminating', reason }, ctx);
+      })
+      .andThen((terminating) =>
+        terminating === undefined
+          ? okAsync(false)
+          : observer.stopTerminating(terminating, ctx).map(() => true),
+      );
+  }
+
+  /** Rule 3: a worker not running after its startup timeout fails, and its resource stops. */
+  #failStartup(w: Worker, ctx: OperationContext): ResultAsync<boolean, LifecycleError> {
+    const { registry, transitions, provider } = this.#deps;
+    return registry
+      .locked(w.id, async (): Promise<Result<Worker | undefined, LifecycleError>> => {
+        if (this.#stillDue(w, 'startup') === undefined) return ok(undefined);
+        return transitions.apply(
+          w.id,
+          {
+            to: 'failed',
+            error: `not running after startupTimeout (${w.policy.startupTimeout} ms)`,
+            reason: 'StartupTimeout',
+          },
+          ctx,
+        );
+      })
+      .andThen((failed) =>
+        failed === undefined
+          ? okAsync(false)
+          : provider
+              .stopWorker(handleOf(failed), {
+                gracePeriod: failed.policy.gracefulTerminationTimeout,
+              })
+              .map(() => true),
+      );
+  }
+
+  /** Rule 4: a worker still terminating past its graceful timeout is removed by force. */
+  #forceRemove(w: Worker, ctx: OperationContext): ResultAsync<boolean, LifecycleError> {
+    const { registry, transitions, provider } = this.#deps;
+    // Under the worker's lock, so the provider's own exit notification cannot mark it
+    // terminated first as if it had stopped by itself.
+    return registry.locked(w.id, async (): Promise<Result<boolean, LifecycleError>> => {
+      const current = this.#stillDue(w, 'forceRemove');
+      if (current === undefined) return ok(false);
+      const removed = await provider.destroyWorker(handleOf(current), { gracePeriod: 0 });
+      if (removed.isErr()) return err(removed.error);
+      return (
+        await transitions.apply(w.id, { to: 'terminated', exitCode: null }, ctx, { forced: true })
+      ).map(() => true);
+    });
+  }
+
+  /** Rule 5: a finished worker past its retention is removed and no longer tracked. */
+  #expireTtl(w: Worker, ctx: OperationContext): ResultAsync<boolean, LifecycleError> {
+    const { registry, transitions, provider, clock } = this.#deps;
+    return registry.locked(w.id, async (): Promise<Result<boolean, LifecycleError>> => {
+      const current = this.#stillDue(w, 'ttl');
+      if (current === undefined) return ok(false);
+      const started = clock.now();
+      const removed = await provider.destroyWorker(handleOf(current), { gracePeriod: 0 });
+      if (removed.isErr()) return err(removed.error);
+      return (await transitions.cleanUp(w.id, 'TtlExpired', ctx, started)).map(() => true);
+    });
+  }
+}

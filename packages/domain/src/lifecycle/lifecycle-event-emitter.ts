@@ -1,0 +1,71 @@
+import type { EventMeta, LifecycleEvent } from '../events/lifecycle-event.js';
+import type { Actor } from '../events/reasons.js';
+import type { Clock } from '../ports/clock.port.js';
+import type { LifecycleEventPublisher } from '../ports/event-publisher.port.js';
+import type { IdGenerator } from '../ports/id-generator.port.js';
+import type { Logger } from '../ports/logger.port.js';
+import type { ProviderId } from '../worker/ids.js';
+import type { LifecycleCounters } from './lifecycle-counters.js';
+import { errorMessage } from './lifecycle.errors.js';
+
+/** Who asked for an operation and why: carried into the meta of the events it emits. */
+export interface OperationContext {
+  readonly correlationId?: string;
+  readonly actor?: Actor;
+}
+
+export interface LifecycleEventEmitterDeps {
+  readonly providerId: ProviderId;
+  readonly publisher: LifecycleEventPublisher;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly logger: Logger;
+  readonly counters: LifecycleCounters;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Stamps the manager's events (id, time, provider, context) and publishes them. */
+export class LifecycleEventEmitter {
+  readonly #deps: LifecycleEventEmitterDeps;
+
+  constructor(deps: LifecycleEventEmitterDeps) {
+    this.#deps = deps;
+  }
+
+  meta(ctx: OperationContext | undefined): EventMeta {
+    // Built field by field: conditional spreads are costly on the hot path of every pass.
+    const meta: Mutable<EventMeta> = {
+      eventId: this.#deps.ids.eventId(),
+      occurredAt: new Date(this.#deps.clock.now()).toISOString(),
+      providerId: this.#deps.providerId,
+    };
+    if (ctx?.correlationId !== undefined) meta.correlationId = ctx.correlationId;
+    if (ctx?.actor !== undefined) meta.actor = ctx.actor;
+    return meta;
+  }
+
+  workerMeta(
+    workerId: string,
+    ctx: OperationContext | undefined,
+  ): EventMeta & { readonly workerId: string } {
+    const meta = this.meta(ctx) as Mutable<EventMeta> & { workerId: string };
+    meta.workerId = workerId;
+    return meta;
+  }
+
+  /** A publisher failure never fails an operation that already changed the world (SPEC §5). */
+  async publish(event: LifecycleEvent): Promise<void> {
+    const result = await this.#deps.publisher.publish(event);
+    if (result.isOk()) {
+      this.#deps.counters.eventsPublished += 1;
+    } else {
+      this.#deps.counters.publishFailures += 1;
+      this.#deps.logger.error('event not published', {
+        eventId: event.eventId,
+        type: event.type,
+        error: errorMessage(result.error),
+      });
+    }
+  }
+}

@@ -1,0 +1,170 @@
+import { err, ok, type Result } from 'neverthrow';
+import type { LifecycleEvent } from '../events/lifecycle-event.js';
+import type { EphemeralWorkerPolicy } from '../policy/policy.js';
+import type { Clock } from '../ports/clock.port.js';
+import type { WorkerEventHistory } from '../ports/event-store.port.js';
+import type { Logger } from '../ports/logger.port.js';
+import type { ManagedResource, WorkerProvider } from '../ports/worker-provider.port.js';
+import { parseOwnership } from '../provider/ownership.js';
+import type { ProviderId } from '../worker/ids.js';
+import type { WorkerState } from '../worker/worker-state.js';
+import { newWorker, type Worker } from '../worker/worker.js';
+import type { LifecycleEventEmitter } from './lifecycle-event-emitter.js';
+import type { LifecycleError } from './lifecycle.errors.js';
+import { sharedPolicy } from './shared-policy.js';
+import type { WorkerRegistry } from './worker-registry.js';
+
+export interface RecoveryReport {
+  readonly recovered: number;
+  readonly alreadyTracked: number;
+  /** Resources with our provider id whose labels could not be read: left to orphan detection. */
+  readonly unreadable: number;
+}
+
+export interface RecoveryDeps {
+  readonly providerId: ProviderId;
+  /** The provider's policy, shared by the workers that do not override it. */
+  readonly policy: EphemeralWorkerPolicy;
+  readonly registry: Pick<WorkerRegistry, 'has' | 'store'>;
+  readonly events: Pick<LifecycleEventEmitter, 'publish' | 'workerMeta'>;
+  readonly provider: Pick<WorkerProvider, 'listManagedWorkers'>;
+  /** Where each worker's last state is read; without it, state comes from the provider. */
+  readonly history: WorkerEventHistory | undefined;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+type Found = { resource: ManagedResource; facts: ReturnType<typeof parseOwnership> };
+
+/**
+ * Rebuilds tracking from the provider's labelled resources after a restart (SPEC §5): the
+ * labels give the immutable facts, the provider the state, the event history (if any) the
+ * last busy/ready and the last activity. Emits WorkerRecovered for each.
+ */
+export class Recovery {
+  readonly #deps: RecoveryDeps;
+
+  constructor(deps: RecoveryDeps) {
+    this.#deps = deps;
+  }
+
+  async run(): Promise<Result<RecoveryReport, LifecycleError>> {
+    const { providerId, registry, events, provider, history, clock, logger } = this.#deps;
+    const listing = await provider.listManagedWorkers();
+    if (listing.isErr()) return err(listing.error);
+    const { found, unreadable, alreadyTracked } = this.#classify(listing.value);
+    let lastEvents: ReadonlyMap<string, LifecycleEvent> = new Map();
+    if (history !== undefined && found.length > 0) {
+      const ids = found.flatMap((f) => (f.facts.isOk() ? [f.facts.value.workerId] : []));
+      const lastStates = await history.lastStateEvents(providerId, ids);
+      if (lastStates.isOk()) lastEvents = lastStates.value;
+      else
+        logger.warn('event history unavailable: recovering state from the provider only', {
+          error: lastStates.error.message,
+        });
+    }
+    const now = clock.now();
+    for (const { resource, facts } of found) {
+      if (facts.isErr()) continue;
+      const f = facts.value;
+      const last = lastEvents.get(f.workerId);
+      const lastAt = last === undefined ? now : Date.parse(last.occurredAt);
+      const base = newWorker({
+        id: f.workerId,
+        providerId,
+        mode: f.mode,
+        readiness: f.readiness,
+        resourceId: resource.resourceId,
+        image: resource.image,
+        policy: sharedPolicy(f.policy, this.#deps.policy),
+        createdAt: f.createdAt,
+      });
+      const worker = recoveredWorker(base, resource, last, lastAt, now);
+      registry.store(worker);
+      await events.publish({
+        ...events.workerMeta(worker.id, { actor: 'recovery' }),
+        type: 'WorkerRecovered',
+        resourceId: resource.resourceId,
+        recoveredState: worker.state,
+      });
+    }
+    return ok({ recovered: found.length, alreadyTracked, unreadable });
+  }
+
+  /** Splits a listing into the resources to re-adopt, the unreadable and the tracked. */
+  #classify(listing: readonly ManagedResource[]): {
+    found: Found[];
+    unreadable: number;
+    alreadyTracked: number;
+  } {
+    const { providerId, registry, logger } = this.#deps;
+    const found: Found[] = [];
+    let unreadable = 0;
+    let alreadyTracked = 0;
+    for (const resource of listing) {
+      const facts = parseOwnership(resource.labels, providerId);
+      if (facts.isErr()) {
+        unreadable += 1;
+        logger.warn('a labelled resource could not be recovered', {
+          resourceId: resource.resourceId,
+          error: facts.error.message,
+        });
+        continue;
+      }
+      if (registry.has(facts.value.workerId)) {
+        alreadyTracked += 1;
+        continue;
+      }
+      found.push({ resource, facts });
+    }
+    return { found, unreadable, alreadyTracked };
+  }
+}
+
+/** The state a re-adopted worker resumes in. */
+function recoveredWorker(
+  base: Worker,
+  resource: ManagedResource,
+  last: LifecycleEvent | undefined,
+  lastAt: number,
+  now: number,
+): Worker {
+  const status = resource.status;
+  switch (status.state) {
+    case 'creating':
+      return base;
+    case 'exited':
+      return {
+        ...base,
+        state: 'terminated',
+        readyAt: null,
+        terminatedAt: status.finishedAt ?? now,
+        exitCode: status.exitCode,
+        terminationReason: base.mode === 'job' ? 'JobCompleted' : null,
+      };
+    case 'running': {
+      if (last?.type === 'WorkerEphemeralTerminating') {
+        return {
+          ...base,
+          state: 'terminating',
+          readyAt: lastAt,
+          terminatingAt: lastAt,
+          terminationReason: last.reason,
+        };
+      }
+      const state: WorkerState =
+        last?.type === 'WorkerEphemeralBusy'
+          ? 'busy'
+          : last?.type === 'WorkerEphemeralReady'
+            ? 'ready'
+            : base.mode === 'job'
+              ? 'busy'
+              : base.readiness === 'external'
+                ? 'creating'
+                : 'ready';
+      return state === 'creating'
+        ? base
+        : { ...base, state, readyAt: lastAt, lastActivityAt: lastAt };
+    }
+  }
+}

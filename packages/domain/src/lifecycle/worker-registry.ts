@@ -1,0 +1,105 @@
+import { ResultAsync, type Result } from 'neverthrow';
+import type { WorkerHandle } from '../ports/worker-provider.port.js';
+import type { WorkerMode } from '../worker/worker-mode.js';
+import type { WorkerState } from '../worker/worker-state.js';
+import type { Worker } from '../worker/worker.js';
+import { DeadlineIndex } from './deadline-index.js';
+import { nextDeadline } from './deadlines.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import type { LifecycleError } from './lifecycle.errors.js';
+
+export interface WorkerFilter {
+  readonly state?: WorkerState;
+  readonly mode?: WorkerMode;
+}
+
+/** The handle the provider knows a tracked worker's resource by. */
+export function handleOf(worker: Worker): WorkerHandle {
+  return {
+    workerId: worker.id,
+    resourceId: worker.resourceId,
+    providerId: worker.providerId,
+    createdAt: worker.createdAt,
+  };
+}
+
+/**
+ * The tracked workers of one manager, the only place a worker is stored: each store also
+ * files the worker's next deadline, so the index never disagrees with the worker. Calls on
+ * one worker are serialised by its lock.
+ */
+export class WorkerRegistry {
+  readonly #workers = new Map<string, Worker>();
+  readonly #deadlines = new DeadlineIndex();
+  readonly #locks = new KeyedMutex();
+
+  get size(): number {
+    return this.#workers.size;
+  }
+
+  get(workerId: string): Worker | undefined {
+    return this.#workers.get(workerId);
+  }
+
+  has(workerId: string): boolean {
+    return this.#workers.has(workerId);
+  }
+
+  list(filter: WorkerFilter = {}): Worker[] {
+    const out: Worker[] = [];
+    for (const w of this.#workers.values()) {
+      if (filter.state !== undefined && w.state !== filter.state) continue;
+      if (filter.mode !== undefined && w.mode !== filter.mode) continue;
+      out.push(w);
+    }
+    return out;
+  }
+
+  isTrackedWorkerId(id: string | undefined): boolean {
+    return id !== undefined && this.#workers.has(id);
+  }
+
+  trackedResources(): Set<string> {
+    const ids = new Set<string>();
+    for (const w of this.#workers.values()) ids.add(w.resourceId);
+    return ids;
+  }
+
+  store(worker: Worker): void {
+    this.#workers.set(worker.id, worker);
+    this.#deadlines.set(worker.id, nextDeadline(worker));
+  }
+
+  remove(workerId: string): void {
+    this.#workers.delete(workerId);
+    this.#deadlines.set(workerId, null);
+  }
+
+  /** Runs `work` under the worker's lock: after every call on the worker made before it. */
+  locked<T>(
+    workerId: string,
+    work: () => Promise<Result<T, LifecycleError>>,
+  ): ResultAsync<T, LifecycleError> {
+    return new ResultAsync(this.#locks.run(workerId, work));
+  }
+
+  // The deadline pass's view of the index: popped workers have no deadline until it files
+  // one again.
+
+  /** The ids of the workers due at or before `now`, earliest first, taken off the index. */
+  popDue(now: number): string[] {
+    return this.#deadlines.popDue(now);
+  }
+
+  /** Files the tracked worker's deadline again, from its current state. */
+  reschedule(workerId: string): void {
+    const w = this.#workers.get(workerId);
+    if (w !== undefined) this.#deadlines.set(workerId, nextDeadline(w));
+  }
+
+  /** Files a deadline at `at` for a tracked worker that has none. */
+  retryAt(workerId: string, at: number): void {
+    if (this.#workers.has(workerId) && this.#deadlines.get(workerId) === undefined)
+      this.#deadlines.set(workerId, at);
+  }
+}
