@@ -18,6 +18,20 @@ import {
 import { imageReferenceProblem } from './image-reference.js';
 
 export const DEFAULT_PIDS_LIMIT = 512;
+/**
+ * What a worker gets when neither its spec nor the provider's options say otherwise: bounded
+ * memory, CPU and log files, and an init as PID 1 so SIGTERM reaches the command.
+ */
+export const WORKER_CONTAINER_DEFAULTS = {
+  memoryMb: 1024,
+  cpus: 1,
+  pidsLimit: DEFAULT_PIDS_LIMIT,
+  logMaxSize: '10m',
+  logMaxFile: 3,
+  init: true,
+} as const;
+/** Scratch space a read-only root filesystem still needs, small and not executable. */
+const READ_ONLY_TMPFS = { '/tmp': 'rw,noexec,nosuid,nodev,size=64m' };
 /** Docker refuses memory limits below 6 MB. */
 const MIN_MEMORY_MB = 6;
 const MIN_CPUS = 0.01;
@@ -92,9 +106,39 @@ export function specProblems(
 const ns = (ms: number | undefined): number | undefined =>
   ms === undefined ? undefined : ms * 1_000_000;
 
+/** Docker reads 0 as "no limit", which is how an operator turns a default limit off. */
+const bytesOfMb = (mb: number): number => Math.round(mb * 1024 * 1024);
+const nanoCpus = (cpus: number): number => Math.round(cpus * 1e9);
+
+/** The limits, log rotation and init of one worker: its spec first, then the defaults. */
+function workerLimits(
+  spec: WorkerSpec,
+  options: DockerWorkerProviderOptions,
+): Pick<
+  NonNullable<Docker.ContainerCreateOptions['HostConfig']>,
+  'Memory' | 'NanoCpus' | 'PidsLimit' | 'LogConfig' | 'Init'
+> {
+  const { memoryMb, cpus, pidsLimit } = spec.resources ?? {};
+  const d = WORKER_CONTAINER_DEFAULTS;
+  return {
+    Memory: bytesOfMb(memoryMb ?? options.defaultMemoryMb ?? d.memoryMb),
+    NanoCpus: nanoCpus(cpus ?? options.defaultCpus ?? d.cpus),
+    PidsLimit: pidsLimit ?? options.defaultPidsLimit ?? d.pidsLimit,
+    LogConfig: {
+      Type: 'json-file',
+      Config: {
+        'max-size': options.logMaxSize ?? d.logMaxSize,
+        'max-file': String(options.logMaxFile ?? d.logMaxFile),
+      },
+    },
+    Init: options.init ?? d.init,
+  };
+}
+
 /**
  * The container for one worker: ownership labels and env (SPEC §6), limits, and the security
  * floor that no option lowers — never privileged, no-new-privileges, NET_RAW dropped.
+ * `name` goes in the query string of the create, everything else in its body.
  */
 export function containerOptions(
   spec: WorkerSpec,
@@ -103,8 +147,8 @@ export function containerOptions(
   options: DockerWorkerProviderOptions,
   healthcheck: DockerHealthcheck | undefined,
 ): Docker.ContainerCreateOptions {
-  const { memoryMb, cpus, pidsLimit } = spec.resources ?? {};
   const env = ownershipEnv(spec, providerId);
+  const readOnly = options.readOnlyRootFilesystem ?? false;
   return {
     name: containerName(spec.workerId),
     Image: spec.image,
@@ -123,13 +167,12 @@ export function containerOptions(
             Retries: healthcheck.retries,
           },
     HostConfig: {
-      Memory: memoryMb === undefined ? undefined : Math.round(memoryMb * 1024 * 1024),
-      NanoCpus: cpus === undefined ? undefined : Math.round(cpus * 1e9),
-      PidsLimit: pidsLimit ?? options.defaultPidsLimit ?? DEFAULT_PIDS_LIMIT,
+      ...workerLimits(spec, options),
       Privileged: false,
       SecurityOpt: ['no-new-privileges'],
       CapDrop: ['NET_RAW', ...(options.capDrop ?? [])],
-      ReadonlyRootfs: options.readOnlyRootFilesystem ?? false,
+      ReadonlyRootfs: readOnly,
+      ...(readOnly ? { Tmpfs: READ_ONLY_TMPFS } : {}),
       NetworkMode: options.network,
       Binds: (options.mounts ?? []).map(
         (m) => `${m.hostPath}:${m.containerPath}:${m.readOnly === true ? 'ro' : 'rw'}`,

@@ -15,6 +15,7 @@ import type {
   PullPolicy,
 } from './docker-provider-options.js';
 import type { ImagePuller } from './image-puller.js';
+import { postContainerCreate } from './post-container-create.js';
 import type { DockerProviderContext } from './provider-context.js';
 import { invalidWorkerSpec, providerError } from './provider-errors.js';
 import { removeAbandonedContainer } from './remove-abandoned-container.js';
@@ -102,8 +103,8 @@ function createContainer(
   const createdAt = deps.clock.now();
   const options = containerOptions(spec, context.providerId, createdAt, deps.options, healthcheck);
   return dockerCall('createContainer', context.callTimeoutMs, async (abortSignal) => {
-    const container = await context.docker.createContainer({ ...options, abortSignal });
-    return { resourceId: container.id, createdAt };
+    const resourceId = await postContainerCreate(context.docker, options, abortSignal);
+    return { resourceId, createdAt };
   }).orElse((failure) => {
     if (failure.kind === 'timeout') removeAbandonedContainer(context, spec.workerId, createdAt);
     if (!isMissingImage(failure)) return errAsync(createError(context, failure, spec));

@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import { err, ok, type Result } from 'neverthrow';
 import type { Clock, Logger, Problem, ProviderId, WorkerSpec } from '@hodei/domain';
 import type { DockerConnection } from './docker-connection.js';
+import { imagePatternProblem } from './image-allowlist.js';
 
 export const PULL_POLICIES = ['IfNotPresent', 'Always', 'Never'] as const;
 /** When to pull the worker image, as Kubernetes names it. */
@@ -36,8 +37,24 @@ export interface DockerWorkerProviderOptions {
   readonly pullTimeoutMs?: number;
   /** Pids limit of a worker whose spec sets none; default 512. */
   readonly defaultPidsLimit?: number;
+  /** Memory limit (MiB) of a worker whose spec sets none; default 1024, 0 for none. */
+  readonly defaultMemoryMb?: number;
+  /** CPU limit of a worker whose spec sets none; default 1, 0 for none. */
+  readonly defaultCpus?: number;
+  /** json-file rotation of every worker's log: size of one file (`10m`) and how many are kept. */
+  readonly logMaxSize?: string;
+  readonly logMaxFile?: number;
+  /** An init (docker-init) as PID 1, forwarding signals and reaping zombies; default true. */
+  readonly init?: boolean;
+  /**
+   * Glob patterns (`*` within a path segment, `**` across) of the images that may be pulled,
+   * matched against the reference as written and in full (`docker.io/library/alpine:3`).
+   * Images already on the engine run without a pull and need no pattern. Default: any.
+   */
+  readonly allowedImages?: readonly string[];
   /** Opt-ins, applied to every worker of this provider. */
   readonly readOnlyRootFilesystem?: boolean;
+  /** `uid[:gid]` or a user name the image knows. */
   readonly user?: string;
   /** Capabilities dropped on top of NET_RAW (always dropped). */
   readonly capDrop?: readonly string[];
@@ -61,6 +78,9 @@ export interface InvalidDockerProviderConfig {
 }
 
 const CAPABILITY = /^[A-Z_]+$/;
+/** What json-file's `max-size` accepts: a number and an optional k, m or g. */
+const LOG_SIZE = /^[1-9][0-9]*[kmg]?$/;
+const USER = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(?::[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/;
 
 const positiveInteger = (value: number | undefined): boolean =>
   value === undefined || (Number.isInteger(value) && value > 0);
@@ -73,11 +93,17 @@ export function validateProviderOptions(
   if (options.pullPolicy !== undefined && !PULL_POLICIES.includes(options.pullPolicy)) {
     problems.push({ path: 'pullPolicy', message: `must be one of ${PULL_POLICIES.join(', ')}` });
   }
-  for (const field of ['callTimeoutMs', 'pullTimeoutMs', 'defaultPidsLimit'] as const) {
+  for (const field of [
+    'callTimeoutMs',
+    'pullTimeoutMs',
+    'defaultPidsLimit',
+    'logMaxFile',
+  ] as const) {
     if (!positiveInteger(options[field])) {
       problems.push({ path: field, message: 'must be a positive integer' });
     }
   }
+  problems.push(...workerDefaultProblems(options));
   for (const [i, cap] of (options.capDrop ?? []).entries()) {
     if (!CAPABILITY.test(cap)) {
       problems.push({ path: `capDrop.${i}`, message: 'must be a capability name like NET_ADMIN' });
@@ -116,6 +142,29 @@ export function validateProviderOptions(
         message: `invalid Docker provider configuration: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`,
         problems,
       });
+}
+
+/** The defaults every worker gets: limits Docker accepts, a rotation json-file accepts. */
+function workerDefaultProblems(options: DockerWorkerProviderOptions): Problem[] {
+  const problems: Problem[] = [];
+  const { defaultMemoryMb: memory, defaultCpus: cpus } = options;
+  if (memory !== undefined && !(memory === 0 || (Number.isFinite(memory) && memory >= 6))) {
+    problems.push({ path: 'defaultMemoryMb', message: 'must be 0 (no limit) or at least 6' });
+  }
+  if (cpus !== undefined && !(cpus === 0 || (Number.isFinite(cpus) && cpus >= 0.01))) {
+    problems.push({ path: 'defaultCpus', message: 'must be 0 (no limit) or at least 0.01' });
+  }
+  if (options.logMaxSize !== undefined && !LOG_SIZE.test(options.logMaxSize)) {
+    problems.push({ path: 'logMaxSize', message: 'must be a size like 10m (k, m or g)' });
+  }
+  if (options.user !== undefined && !USER.test(options.user)) {
+    problems.push({ path: 'user', message: 'must be uid[:gid] or a user name' });
+  }
+  for (const [i, pattern] of (options.allowedImages ?? []).entries()) {
+    const problem = imagePatternProblem(pattern);
+    if (problem !== undefined) problems.push({ path: `allowedImages.${i}`, message: problem });
+  }
+  return problems;
 }
 
 export function healthcheckProblems(check: DockerHealthcheck, path: string): Problem[] {

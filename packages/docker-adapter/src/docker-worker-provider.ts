@@ -71,7 +71,11 @@ export class DockerWorkerProvider implements WorkerProvider {
       options,
       clock: options.clock ?? systemClock,
       pullPolicy: options.pullPolicy ?? 'IfNotPresent',
-      images: new ImagePuller(this.#context, options.pullTimeoutMs ?? DEFAULT_PULL_TIMEOUT_MS),
+      images: new ImagePuller(
+        this.#context,
+        options.pullTimeoutMs ?? DEFAULT_PULL_TIMEOUT_MS,
+        options.allowedImages,
+      ),
       created: this.#created,
     };
   }

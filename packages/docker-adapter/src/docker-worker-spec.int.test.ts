@@ -103,12 +103,20 @@ describe('bad input', () => {
     expect(await containersOfRun()).not.toContain(`/hodei-worker-${s.workerId}`);
   });
 
-  it('removes a container whose command cannot start, so a half-way creation leaves nothing', async () => {
+  it('without an init, removes a container whose command cannot start, so a half-way creation leaves nothing', async () => {
     const s = spec({ command: ['no-such-binary'] });
-    const error = (await providerWith().createWorker(s))._unsafeUnwrapErr();
+    const error = (await providerWith({ init: false }).createWorker(s))._unsafeUnwrapErr();
     expect(error.type).toBe('InvalidWorkerSpec');
     expect(problemPaths(error)).toEqual(['command']);
     expect(await containersOfRun()).not.toContain(`/hodei-worker-${s.workerId}`);
+  });
+
+  it('with the init, starts a command that cannot be found and lets it exit 127', async () => {
+    const s = spec({ command: ['no-such-binary'] });
+    const provider = providerWith();
+    const handle = (await provider.createWorker(s))._unsafeUnwrap();
+    const exit = await run.connection.docker.getContainer(handle.resourceId).wait();
+    expect(exit.StatusCode).toBe(127);
   });
 
   it('answers an unknown worker: missing status, destroy and stop succeed, logs fail typed', async () => {
@@ -172,14 +180,18 @@ describe('image pull policy', () => {
     expect(result.isOk()).toBe(true);
   });
 
-  it('IfNotPresent: tries to pull a missing image and fails with ImagePullFailed when no registry has it', async () => {
+  it('IfNotPresent: tries to pull a missing image, and an unreachable registry is a retryable failure', async () => {
     const image = missing();
     const error = (
       await providerWith({ pullPolicy: 'IfNotPresent', pullTimeoutMs: 30_000 }).createWorker(
         spec({ image }),
       )
     )._unsafeUnwrapErr();
-    expect(error).toMatchObject({ type: 'ImagePullFailed', image });
+    expect(error).toMatchObject({
+      type: 'ProviderFailure',
+      operation: 'pullImage',
+      retryable: true,
+    });
     expect(error.message).toContain(image);
   });
 
@@ -188,13 +200,13 @@ describe('image pull policy', () => {
     expect(result.isOk()).toBe(true);
   });
 
-  it('Always: pulls even a present image, and fails with ImagePullFailed when no registry serves it', async () => {
+  it('Always: pulls even a present image, and fails when its registry is unreachable', async () => {
     const image = `${presentRepo()}:present`;
     const s = spec({ image });
     const error = (
       await providerWith({ pullPolicy: 'Always', pullTimeoutMs: 30_000 }).createWorker(s)
     )._unsafeUnwrapErr();
-    expect(error).toMatchObject({ type: 'ImagePullFailed', image });
+    expect(error).toMatchObject({ type: 'ProviderFailure', operation: 'pullImage' });
     expect(await containersOfRun()).not.toContain(`/hodei-worker-${s.workerId}`);
   });
 });

@@ -3,7 +3,11 @@ export type { DockerConnection } from './docker-connection.js';
 export { dockerEngineInfo, dockerUnavailable } from './docker-engine.js';
 export type { DockerEngineInfo, DockerUnavailable } from './docker-engine.js';
 export { DockerWorkerProvider } from './docker-worker-provider.js';
-export { containerName, DEFAULT_PIDS_LIMIT } from './container-options.js';
+export {
+  containerName,
+  DEFAULT_PIDS_LIMIT,
+  WORKER_CONTAINER_DEFAULTS,
+} from './container-options.js';
 export { PULL_POLICIES, validateProviderOptions } from './docker-provider-options.js';
 export type {
   DockerHealthcheck,
@@ -12,7 +16,9 @@ export type {
   InvalidDockerProviderConfig,
   PullPolicy,
 } from './docker-provider-options.js';
-export { imageReferenceProblem } from './image-reference.js';
+export { imageReferenceProblem, normalizeImageReference } from './image-reference.js';
+export type { NormalizedImage } from './image-reference.js';
+export { imagePatternProblem, isImageAllowed, registryPattern } from './image-allowlist.js';
 export { mapContainerState } from './map-container-state.js';
 export { createDockerLifecycle, DockerLifecycleManager } from './docker-lifecycle-manager.js';
 export type { DockerLifecycle, DockerLifecycleManagerDeps } from './docker-lifecycle-manager.js';

@@ -1,12 +1,17 @@
+import type { IncomingMessage } from 'node:http';
+import type Docker from 'dockerode';
 import { errAsync, type ResultAsync } from 'neverthrow';
 import type { LogLine, LogOptions, WorkerHandle, WorkerProviderError } from '@hodei/domain';
 import { dockerCall } from './docker-call.js';
 import { inspectOwnedContainer } from './inspect-container.js';
-import { followLogLines, logLinesOf } from './log-lines.js';
-import type { DockerProviderContext, DockerStream } from './provider-context.js';
+import { streamLogLines } from './log-lines.js';
+import type { DockerProviderContext } from './provider-context.js';
 import { invalidWorkerSpec, providerError } from './provider-errors.js';
 
-/** A worker's output, read once or followed, from a container that is checked to be ours. */
+/**
+ * A worker's output, read once or followed, from a container that is checked to be ours. Both
+ * come as a stream split into lines as it is read: a finished log is never held whole.
+ */
 export function readWorkerLogs(
   context: DockerProviderContext,
   handle: WorkerHandle,
@@ -17,7 +22,6 @@ export function readWorkerLogs(
       invalidWorkerSpec([{ path: 'tail', message: 'must be a non-negative integer' }]),
     );
   }
-  const tail = options.tail === undefined ? {} : { tail: options.tail };
   return inspectOwnedContainer(context, handle).andThen((info) => {
     if (info === null) {
       return errAsync<AsyncIterable<LogLine>, WorkerProviderError>({
@@ -28,45 +32,49 @@ export function readWorkerLogs(
       });
     }
     const multiplexed = info.Config.Tty !== true;
-    const container = context.docker.getContainer(info.Id);
-    if (options.follow === true) {
-      return dockerCall(
-        'logs',
-        context.callTimeoutMs,
-        (abortSignal) =>
-          container.logs({
-            follow: true,
-            stdout: true,
-            stderr: true,
-            ...tail,
-            abortSignal,
-          }) as Promise<DockerStream>,
-      )
-        .mapErr((failure) => providerError(context, failure))
-        .map((stream): AsyncIterable<LogLine> => {
-          // A reader that goes away ends the stream now, not at the container's next line.
-          const signal = options.signal;
-          if (signal?.aborted === true) (stream as { destroy?: () => void }).destroy?.();
-          signal?.addEventListener(
-            'abort',
-            () => (stream as { destroy?: () => void }).destroy?.(),
-            { once: true },
-          );
-          return followLogLines(stream, multiplexed);
-        });
-    }
     return dockerCall('logs', context.callTimeoutMs, (abortSignal) =>
-      container.logs({ follow: false, stdout: true, stderr: true, ...tail, abortSignal }),
+      openLogStream(context.docker, info.Id, options, abortSignal),
     )
       .mapErr((failure) => providerError(context, failure))
-      .map((body): AsyncIterable<LogLine> => {
-        const bytes: Buffer = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
-        return iterate(logLinesOf(bytes, multiplexed));
+      .map((stream): AsyncIterable<LogLine> => {
+        // A reader that goes away ends the stream now, not at the container's next line.
+        const signal = options.signal;
+        if (signal?.aborted === true) stream.destroy();
+        signal?.addEventListener('abort', () => stream.destroy(), { once: true });
+        return streamLogLines(stream, multiplexed);
       });
   });
 }
 
-async function* iterate<T>(items: readonly T[]): AsyncGenerator<T> {
-  await Promise.resolve();
-  yield* items;
+/**
+ * `GET /containers/{id}/logs` answered as a stream. dockerode's `logs()` buffers the whole
+ * body unless following, so the request goes through its modem with `isStream` instead.
+ */
+function openLogStream(
+  docker: Docker,
+  containerId: string,
+  options: LogOptions,
+  abortSignal: AbortSignal,
+): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    docker.modem.dial(
+      {
+        path: `/containers/${encodeURIComponent(containerId)}/logs?`,
+        method: 'GET',
+        isStream: true,
+        abortSignal,
+        statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
+        options: {
+          follow: options.follow === true,
+          stdout: true,
+          stderr: true,
+          ...(options.tail === undefined ? {} : { tail: options.tail }),
+        },
+      },
+      (error, result) => {
+        if (error !== null) reject(error);
+        else resolve(result as IncomingMessage);
+      },
+    );
+  });
 }

@@ -1,3 +1,5 @@
 export { requireTestDocker, testWorkerImage } from './test-docker.js';
 export { startDockerTestRun, TEST_RUN_LABEL } from './test-run.js';
 export type { DockerTestRun } from './test-run.js';
+export { startLoopbackRegistry } from './loopback-registry.js';
+export type { LoopbackRegistry } from './loopback-registry.js';
