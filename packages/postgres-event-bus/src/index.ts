@@ -18,6 +18,7 @@ export type {
   PostgresEventStoreOptions,
   ReadOptions,
 } from './store/postgres-event-store.js';
+export type { CloudEventJson, EventFilter } from './store/filtered-reads.js';
 export { DEFAULT_MAX_EVENT_BYTES, streamIdOf } from './store/event-row.js';
 export type { StoredEvent } from './store/event-row.js';
 export { decodeCursor, encodeCursor } from './store/cursor.js';

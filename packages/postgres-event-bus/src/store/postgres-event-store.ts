@@ -9,25 +9,31 @@ import { type Kysely, type QueryExecutorProvider, sql } from 'kysely';
 import { err, errAsync, ok, okAsync, type Result, ResultAsync } from 'neverthrow';
 import type { EventBusDatabase } from '../schema/database.js';
 import type { AppendRow } from '../schema/append-statement.js';
-import { performance } from 'node:perf_hooks';
 import { notifyChannel, qualified } from '../schema/migrations.js';
+import { AppendNotifier } from './append-notifier.js';
 import { decodeCursor, encodeCursor, type LogPosition, START_POSITION } from './cursor.js';
 import {
   DEFAULT_MAX_EVENT_BYTES,
   eventColumns,
   type EventRowJson,
   type EventRowOutput,
-  fromEventRow,
   type StoredEvent,
   toEventRow,
 } from './event-row.js';
 import {
   type AppendError,
   classifyDatabaseError,
-  type EventStoreFailure,
   type InvalidAppend,
   type QueryError,
 } from './event-store.errors.js';
+import {
+  type CloudEventJson,
+  type EventFilter,
+  positionOfEvent,
+  readAfterMatching,
+  readCloudEventJsonAfter,
+} from './filtered-reads.js';
+import { type EventQuery, selectEvents } from './select-events.js';
 
 export interface AppendOptions {
   /**
@@ -318,6 +324,29 @@ export class PostgresEventStore implements WorkerEventHistory {
     );
   }
 
+  /** Where `eventId` sits in the log; `undefined` when it is not stored. */
+  positionOf(eventId: string): ResultAsync<LogPosition | undefined, QueryError> {
+    return positionOfEvent(this.#db, this.schema, eventId);
+  }
+
+  /** `readAfter` restricted to the events matching `filter`, the filter done in SQL. */
+  readAfterMatching(
+    position: LogPosition,
+    filter: EventFilter,
+    limit: number,
+  ): ResultAsync<StoredEvent[], QueryError> {
+    return readAfterMatching(this.#db, this.schema, position, filter, limit);
+  }
+
+  /** `readAfterMatching` with each event as its CloudEvents JSON text, rendered in SQL. */
+  readCloudEventJsonAfter(
+    position: LogPosition,
+    filter: EventFilter,
+    limit: number,
+  ): ResultAsync<CloudEventJson[], QueryError> {
+    return readCloudEventJsonAfter(this.#db, this.schema, position, filter, limit);
+  }
+
   /** The cursor after the last deliverable event: reading from it returns only newer events. */
   headCursor(): ResultAsync<string, QueryError> {
     return ResultAsync.fromPromise(
@@ -419,70 +448,10 @@ export class PostgresEventStore implements WorkerEventHistory {
   }
 
   #select(
-    query: { execute(executor: QueryExecutorProvider): Promise<{ rows: EventRowOutput[] }> },
+    query: EventQuery,
     operation: string,
     executor: QueryExecutorProvider = this.#db,
   ): ResultAsync<StoredEvent[], QueryError> {
-    return ResultAsync.fromPromise(query.execute(executor), (cause) =>
-      classifyDatabaseError(cause, operation),
-    ).andThen((res) => {
-      const out: StoredEvent[] = [];
-      for (const row of res.rows) {
-        const stored = fromEventRow(row);
-        if (stored.isErr()) {
-          return err<never, EventStoreFailure>({
-            type: 'EventStoreFailure',
-            message: `${operation}: stored event ${row.event_id} is unreadable: ${stored.error.message}`,
-            retryable: false,
-          });
-        }
-        out.push(stored.value);
-      }
-      return ok(out);
-    });
-  }
-}
-
-/**
- * NOTIFY after commit, coalesced: while one is in flight, any number of appends share the next.
- * Sending it inside each append's transaction would serialise every commit on PostgreSQL's
- * global notify lock; here it costs one tiny statement per burst. Polling covers a lost one.
- */
-class AppendNotifier {
-  #inFlight = false;
-  #pending = false;
-  #timer: NodeJS.Timeout | null = null;
-  #lastSent = 0;
-
-  constructor(
-    private readonly sendNotify: () => Promise<unknown>,
-    private readonly minIntervalMs: number,
-  ) {}
-
-  /** Called after an append committed: a NOTIFY now, or one shortly covering the burst. */
-  request(): void {
-    if (this.#inFlight || this.#timer !== null) {
-      this.#pending = true;
-      return;
-    }
-    this.#send();
-  }
-
-  #send(): void {
-    this.#inFlight = true;
-    this.#pending = false;
-    this.#lastSent = performance.now();
-    void this.sendNotify()
-      .catch(() => undefined)
-      .finally(() => {
-        this.#inFlight = false;
-        if (!this.#pending) return;
-        const wait = Math.max(0, this.#lastSent + this.minIntervalMs - performance.now());
-        this.#timer = setTimeout(() => {
-          this.#timer = null;
-          this.#send();
-        }, wait);
-        this.#timer.unref();
-      });
+    return selectEvents(query, operation, executor);
   }
 }
