@@ -1,7 +1,20 @@
 import type { LifecycleEvent } from '@hodei/domain';
-import { redactDatabaseUrl, type PostgresEventBus } from '@hodei/postgres-event-bus';
+import {
+  decodeCursor,
+  redactDatabaseUrl,
+  type LogPosition,
+  type PostgresEventBus,
+} from '@hodei/postgres-event-bus';
 import { err, ok } from 'neverthrow';
+import type {
+  CatchUpEnd,
+  CatchUpItem,
+  CatchUpSource,
+  PageSizes,
+} from '../events/catch-up-source.js';
+import { matchesFilter, type EventFilter } from '../events/event-filter.js';
 import type { LiveEventStream } from '../events/live-event-stream.js';
+import { frameOf, sseFrame } from '../events/sse-frames.js';
 import type { HistorySource } from '../workers/worker-service.js';
 
 /** A worker's history: from the event store when there is one, then the live memory. */
@@ -31,36 +44,97 @@ export function historySource(
   };
 }
 
-/** Events after `eventId`: from the event store when there is one, then the live memory. */
-export async function resumeAfter(
-  eventId: string,
+/**
+ * What a resuming SSE client missed: the event store's pages after its `Last-Event-ID` (an
+ * event id, or a cursor a `reset` gave it), filtered in SQL, then the events the live memory
+ * holds that the store does not have yet (spooled, or behind a transaction still open).
+ * Without a database, the live memory alone.
+ */
+export function catchUpSource(
   live: LiveEventStream,
   bus: PostgresEventBus | undefined,
-): Promise<readonly LifecycleEvent[] | undefined> {
-  const recent = live.after(eventId);
-  if (bus === undefined) return recent;
-  const position = await bus.db
-    .withSchema(bus.schema)
-    .selectFrom('events')
-    .select(['transaction_id', 'global_position'])
-    .where('event_id', '=', eventId)
-    .executeTakeFirst()
-    .catch(() => undefined);
-  if (position === undefined) return recent;
-  // Page through everything stored after it.
-  const stored: LifecycleEvent[] = [];
-  let after = { transactionId: position.transaction_id, globalPosition: position.global_position };
-  for (;;) {
-    const page = await bus.store.readAfter(after, 1_000);
-    if (page.isErr()) return recent;
-    for (const s of page.value) stored.push(s.event);
-    const last = page.value.at(-1);
-    if (last === undefined || page.value.length < 1_000) break;
-    after = { transactionId: last.transactionId, globalPosition: last.globalPosition };
+): CatchUpSource {
+  return {
+    pages: (lastEventId, filter, sizes) =>
+      bus === undefined
+        ? memoryPages(live, lastEventId, filter, sizes.rest)
+        : storePages(bus, live, lastEventId, filter, sizes),
+    // The store's head when there is one: other servers write to it too, unseen live here.
+    resumePoint: async () => {
+      const head = bus === undefined ? undefined : await bus.store.headCursor();
+      return head?.isOk() === true ? head.value : live.newest()?.eventId;
+    },
+  };
+}
+
+/** The missed events still in the live memory that match, by id; `undefined` if it fell out. */
+function recentMatching(
+  live: LiveEventStream,
+  lastEventId: string,
+  filter: EventFilter,
+): Map<string, LifecycleEvent> | undefined {
+  const recent = live.after(lastEventId);
+  if (recent === undefined) return undefined;
+  const matching = new Map<string, LifecycleEvent>();
+  for (const e of recent) if (matchesFilter(filter, e)) matching.set(e.eventId, e);
+  return matching;
+}
+
+function* pagesOf(events: Iterable<LifecycleEvent>, pageSize: number): Generator<CatchUpItem[]> {
+  let page: CatchUpItem[] = [];
+  for (const e of events) {
+    page.push({ eventId: e.eventId, frame: sseFrame(e) });
+    if (page.length === pageSize) {
+      yield page;
+      page = [];
+    }
   }
-  const seen = new Set(stored.map((e) => e.eventId));
-  const events = stored;
-  // Newer events still spooled (not yet in the store) come from memory.
-  for (const e of recent ?? []) if (!seen.has(e.eventId)) events.push(e);
-  return events;
+  if (page.length > 0) yield page;
+}
+
+// eslint-disable-next-line @typescript-eslint/require-await -- the port's pages are async
+async function* memoryPages(
+  live: LiveEventStream,
+  lastEventId: string,
+  filter: EventFilter,
+  pageSize: number,
+): AsyncGenerator<readonly CatchUpItem[], CatchUpEnd, void> {
+  const recent = recentMatching(live, lastEventId, filter);
+  if (recent === undefined) return { kind: 'unknown' };
+  yield* pagesOf(recent.values(), pageSize);
+  return { kind: 'complete' };
+}
+
+async function* storePages(
+  bus: PostgresEventBus,
+  live: LiveEventStream,
+  lastEventId: string,
+  filter: EventFilter,
+  sizes: PageSizes,
+): AsyncGenerator<readonly CatchUpItem[], CatchUpEnd, void> {
+  const recent = recentMatching(live, lastEventId, filter);
+  const cursor = decodeCursor(lastEventId);
+  const start = cursor.isOk() ? ok(cursor.value) : await bus.store.positionOf(lastEventId);
+  if (start.isErr()) return { kind: 'failed', message: start.error.message };
+  let position: LogPosition | undefined = start.value;
+  if (position === undefined && recent === undefined) return { kind: 'unknown' };
+  let limit = sizes.first;
+  while (position !== undefined) {
+    const page = await bus.store.readCloudEventJsonAfter(position, filter, limit);
+    if (page.isErr()) return { kind: 'failed', message: page.error.message };
+    const items = page.value.map((e) => ({
+      eventId: e.eventId,
+      frame: frameOf(e.eventId, e.type, e.json),
+    }));
+    for (const item of items) recent?.delete(item.eventId);
+    if (items.length > 0) yield items;
+    const last = page.value.at(-1);
+    position =
+      last === undefined || page.value.length < limit
+        ? undefined
+        : { transactionId: last.transactionId, globalPosition: last.globalPosition };
+    limit = sizes.rest;
+  }
+  if (recent !== undefined) yield* pagesOf(recent.values(), sizes.rest);
+  return { kind: 'complete' };
 }

@@ -57,9 +57,11 @@ function bareProvider(
   clusters: Stoppable[],
 ): { bare: WorkerProvider; policy: EphemeralWorkerPolicy } {
   if (p.kind === 'docker') {
+    const config = d.resolve(TOKENS.config);
     const made = DockerWorkerProvider.create({
       providerId: p.id,
-      connection: connectDocker(d.resolve(TOKENS.config).dockerHost),
+      connection: connectDocker(config.dockerHost),
+      ...config.dockerWorkers,
       clock: systemClock,
       logger: d.resolve(TOKENS.logger),
     });

@@ -28,6 +28,7 @@ export function registerServices(c: DependencyContainer): void {
         defaultImage: config.workerImage,
         maxWorkers: config.maxWorkers,
         history: d.resolve(TOKENS.history),
+        logLimits: config.logLimits,
         logger: d.resolve(TOKENS.logger),
         now: () => systemClock.now(),
         observer: passObserver(d.resolve(TOKENS.metrics)),

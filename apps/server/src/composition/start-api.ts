@@ -4,7 +4,7 @@ import type { DependencyContainer } from 'tsyringe';
 import type { ServerConfig } from '../config/config.js';
 import { buildHttpApp } from '../http/app.js';
 import { resolveToken } from './api-token.js';
-import { resumeAfter } from './event-history.js';
+import { catchUpSource } from './event-history.js';
 import type { ServerOptions } from './hodei-server.js';
 import { readiness } from './readiness.js';
 import { startFailed, type StartError } from './server.errors.js';
@@ -23,14 +23,17 @@ export async function buildApi(c: DependencyContainer, options: ServerOptions): 
   const metrics = c.resolve(TOKENS.metrics);
   const providers = c.resolve(TOKENS.providers);
   const bus = c.resolve(TOKENS.eventBus);
-  const { token, file: tokenFile } = await resolveToken(c.resolve(TOKENS.config));
+  const config = c.resolve(TOKENS.config);
+  const { token, file: tokenFile } = await resolveToken(config);
   const app = await buildHttpApp({
     service: c.resolve(TOKENS.service),
     live,
-    resume: (eventId) => resumeAfter(eventId, live, bus),
+    resume: catchUpSource(live, bus),
+    eventStreamLimits: config.eventStreamLimits,
     metrics: () => metrics.render(),
     readiness: () => readiness(providers, bus),
     token,
+    limits: config.httpLimits,
     logger: c.resolve(TOKENS.pino),
     onResponse: (method, route, status) =>
       metrics.httpRequests.inc({ method, route, status: String(status) }),

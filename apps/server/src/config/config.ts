@@ -1,6 +1,11 @@
 import { err, ok, type Result } from 'neverthrow';
 import { parseProviderId, type ProviderId } from '@hodei/domain';
 import { EnvReader, type ConfigProblem, type Env } from './env-reader.js';
+import { readEventStreamLimits, type EventStreamLimits } from './event-stream-limits.js';
+import { readHttpLimits, type HttpLimits } from './http-limits.js';
+import { readLogLimits } from './log-limits-config.js';
+import { readDockerWorkerConfig, type DockerWorkerConfig } from './worker-container-config.js';
+import type { LogLimits } from '../workers/log-response.js';
 
 export type { ConfigProblem } from './env-reader.js';
 
@@ -18,6 +23,7 @@ export interface ProviderConfig {
 export interface ServerConfig {
   readonly httpHost: string;
   readonly httpPort: number;
+  readonly httpLimits: HttpLimits;
   /** `undefined`: generate one and keep it in `$HODEI_DATA_DIR/api-token`. */
   readonly apiToken: string | undefined;
   readonly dataDir: string;
@@ -29,9 +35,13 @@ export interface ServerConfig {
   readonly gcIntervalMs: number;
   readonly reconcileIntervalMs: number;
   readonly workerImage: string;
+  /** Limits, log rotation, init and opt-ins of Docker workers, and the images it may pull. */
+  readonly dockerWorkers: DockerWorkerConfig;
+  readonly logLimits: LogLimits;
   readonly maxWorkers: number;
   readonly removeWorkersOnShutdown: boolean;
   readonly logLevel: string;
+  readonly eventStreamLimits: EventStreamLimits;
 }
 
 export const DEFAULT_WORKER_IMAGE = 'hodei/worker:0.1.0';
@@ -46,6 +56,7 @@ export function parseConfig(env: Env): Result<ServerConfig, ConfigProblem[]> {
   const reader = new EnvReader(env);
   // Read in the order of SPEC §8, so the problems are listed in that order too.
   const http = readHttp(reader);
+  const httpLimits = readHttpLimits(reader);
   const dataDir = reader.read('HODEI_DATA_DIR') ?? './.hodei';
   const lifecycleEnabled = reader.boolean('HODEI_LIFECYCLE_ENABLED', true);
   const providers = readProviders(reader);
@@ -53,8 +64,9 @@ export function parseConfig(env: Env): Result<ServerConfig, ConfigProblem[]> {
   const publishers = readPublishers(reader, databaseUrl);
   const day = 24 * 3600;
   const seconds = 'whole seconds from 1 to 86400';
-  const config: ServerConfig = {
+  const config: Omit<ServerConfig, 'dockerWorkers'> = {
     ...http,
+    httpLimits,
     dataDir,
     lifecycleEnabled,
     providers,
@@ -65,6 +77,7 @@ export function parseConfig(env: Env): Result<ServerConfig, ConfigProblem[]> {
     reconcileIntervalMs:
       reader.integer('HODEI_RECONCILE_INTERVAL_SECONDS', 30, 1, day, seconds) * 1000,
     workerImage: readWorkerImage(reader),
+    logLimits: readLogLimits(reader),
     maxWorkers: reader.integer(
       'HODEI_MAX_WORKERS',
       100,
@@ -74,8 +87,10 @@ export function parseConfig(env: Env): Result<ServerConfig, ConfigProblem[]> {
     ),
     removeWorkersOnShutdown: reader.boolean('HODEI_REMOVE_WORKERS_ON_SHUTDOWN', false),
     logLevel: readLogLevel(reader),
+    eventStreamLimits: readEventStreamLimits(reader),
   };
-  return reader.problems.length > 0 ? err(reader.problems) : ok(config);
+  const dockerWorkers = readDockerWorkerConfig(reader, config.workerImage);
+  return reader.problems.length > 0 ? err(reader.problems) : ok({ ...config, dockerWorkers });
 }
 
 function readHttp(reader: EnvReader): Pick<ServerConfig, 'httpHost' | 'httpPort' | 'apiToken'> {

@@ -63,6 +63,11 @@ export class LiveEventStream implements LifecycleEventPublisher {
     return this.#buffer.slice(absolute - this.#dropped + 1);
   }
 
+  /** The last event published, if any is still in the buffer. */
+  newest(): LifecycleEvent | undefined {
+    return this.#buffer.at(-1);
+  }
+
   historyOf(workerId: string): readonly LifecycleEvent[] | undefined {
     return this.#history.get(workerId);
   }

@@ -5,20 +5,24 @@ import Fastify, {
   type FastifyError,
   type FastifyInstance,
 } from 'fastify';
+import { DEFAULT_HTTP_LIMITS } from '../config/http-limits.js';
 import { addErrorHandlers } from './error-handler.js';
 import { registerEventStreamRoute, registerHistoryRoute } from './event-routes.js';
+import { answerClientError, answerFrameworkError, MAX_PATH_SEGMENT } from './framework-errors.js';
 import { registerGcRoutes } from './gc-routes.js';
 import type { HttpAppDeps } from './http-app-deps.js';
 import { addRequestHooks } from './request-hooks.js';
 import type { OpenStreams } from './route-helpers.js';
 import { cloudEventSchema, errorSchema, policySchema, workerSchema } from './schemas.js';
 import { registerSystemRoutes } from './system-routes.js';
+import { rejectMalformedStrings } from './well-formed-input.js';
 import { registerWorkerRoutes } from './worker-routes.js';
 
 export type { HttpAppDeps, ReadinessCheck } from './http-app-deps.js';
 
 /** The HTTP API of SPEC §8 on Fastify. */
 export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> {
+  const limits = deps.limits ?? DEFAULT_HTTP_LIMITS;
   const app = Fastify({
     ...(deps.logger === undefined
       ? { logger: false }
@@ -28,7 +32,22 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    // Only while a request comes in: streamed responses (logs, SSE) may last for hours.
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // Node looks for expired requests this often; its 30 s default outlasts the limits.
+      connectionsCheckingInterval: 1000,
+      // Refused in the request hooks instead, with the error envelope.
+      requireHostHeader: false,
+    },
+    routerOptions: { maxParamLength: MAX_PATH_SEGMENT },
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   });
+  app.server.maxConnections = limits.maxConnections;
   await registerOpenApi(app, deps.version);
 
   const streams: OpenStreams = new Set();
@@ -38,6 +57,7 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     done();
   });
   addRequestHooks(app, deps);
+  rejectMalformedStrings(app);
   addErrorHandlers(app, deps.bodyLimit);
   acceptEmptyJsonBodies(app);
 

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { ID_DESCRIPTION, ID_PATTERN } from './schemas.js';
 
 interface AjvError {
   readonly instancePath?: string;
@@ -26,6 +27,8 @@ function problemsOf(error: FastifyError): { path: string; message: string }[] {
           undefined;
         let message = e.message ?? 'is invalid';
         if (e.keyword === 'additionalProperties') message = 'is not a known field';
+        if (e.keyword === 'pattern' && params['pattern'] === ID_PATTERN)
+          message = `must be ${ID_DESCRIPTION}`;
         if (e.keyword === 'propertyNames' && typeof params['propertyName'] === 'string') {
           message = /^hodei[._]/i.test(params['propertyName'])
             ? 'is reserved (hodei. labels, HODEI_ variables)'

@@ -1,5 +1,9 @@
-import { toCloudEvent, type LifecycleEvent } from '@hodei/domain';
+import { toCloudEvent } from '@hodei/domain';
 import type { FastifyInstance } from 'fastify';
+import { CatchUpLimiter } from '../events/catch-up-limiter.js';
+import type { EventFilter } from '../events/event-filter.js';
+import { DEFAULT_EVENT_STREAM_LIMITS } from '../config/event-stream-limits.js';
+import { EventStreamSession } from '../events/event-stream-session.js';
 import type { HttpAppDeps } from './http-app-deps.js';
 import { fail, security, type OpenStreams } from './route-helpers.js';
 import { errorResponses, eventsQuery, historyResponse, workerIdParams } from './schemas.js';
@@ -31,9 +35,11 @@ export function registerHistoryRoute(
 /** `GET /v1/events`: live events as Server-Sent Events, resumed after `Last-Event-ID`. */
 export function registerEventStreamRoute(
   app: FastifyInstance,
-  deps: Pick<HttpAppDeps, 'live' | 'resume' | 'heartbeatMs'>,
+  deps: Pick<HttpAppDeps, 'live' | 'resume' | 'heartbeatMs' | 'eventStreamLimits'>,
   streams: OpenStreams,
 ): void {
+  const limits = deps.eventStreamLimits ?? DEFAULT_EVENT_STREAM_LIMITS;
+  const catchUps = new CatchUpLimiter(limits.maxConcurrentCatchUps);
   app.get(
     '/v1/events',
     {
@@ -44,10 +50,19 @@ export function registerEventStreamRoute(
       },
     },
     async (request, reply) => {
-      const q = request.query as { workerId?: string; type?: string };
-      const matches = (e: LifecycleEvent): boolean =>
-        (q.workerId === undefined || ('workerId' in e && e.workerId === q.workerId)) &&
-        (q.type === undefined || e.type === q.type);
+      const filter = request.query as EventFilter;
+      const header = request.headers['last-event-id'];
+      const lastEventId = typeof header === 'string' && header !== '' ? header : undefined;
+      const release = lastEventId === undefined ? () => undefined : catchUps.tryAcquire();
+      if (release === null) {
+        return reply
+          .code(503)
+          .header('retry-after', '2')
+          .send({
+            error: 'TooManyCatchUps',
+            message: `${catchUps.max} resumes from Last-Event-ID are running (HODEI_SSE_MAX_CATCHUPS); retry later`,
+          });
+      }
       reply.hijack();
       const raw = reply.raw;
       raw.writeHead(200, {
@@ -57,48 +72,19 @@ export function registerEventStreamRoute(
         'x-accel-buffering': 'no',
       });
       streams.add(raw);
-      const send = (e: LifecycleEvent) => {
-        if (!raw.writableEnded)
-          raw.write(
-            `id: ${e.eventId}\nevent: ${e.type}\ndata: ${JSON.stringify(toCloudEvent(e))}\n\n`,
-          );
-      };
-      // Listen first and hold live events while the missed ones are read, then drop repeats.
-      const held: LifecycleEvent[] = [];
-      let catchingUp = true;
-      const unsubscribe = deps.live.subscribe((e) => {
-        if (!matches(e)) return;
-        if (catchingUp) held.push(e);
-        else send(e);
+      raw.on('close', () => streams.delete(raw));
+      await EventStreamSession.serve({
+        response: raw,
+        filter,
+        lastEventId,
+        live: deps.live,
+        source: deps.resume,
+        limits,
+        heartbeatMs: deps.heartbeatMs ?? 15_000,
+        release,
+        onDropped: (queued) =>
+          request.log.debug({ queued }, 'dropped an SSE client that fell behind'),
       });
-      const heartbeat = setInterval(() => {
-        if (!raw.writableEnded) raw.write(': heartbeat\n\n');
-      }, deps.heartbeatMs ?? 15_000);
-      const close = () => {
-        clearInterval(heartbeat);
-        unsubscribe();
-        streams.delete(raw);
-      };
-      raw.on('close', close);
-      raw.write('retry: 2000\n\n');
-      const sent = new Set<string>();
-      const lastEventId = request.headers['last-event-id'];
-      if (typeof lastEventId === 'string' && lastEventId !== '') {
-        const missed = await deps.resume(lastEventId);
-        if (missed === undefined) {
-          raw.write(
-            `event: reset\ndata: ${JSON.stringify({ message: `event ${lastEventId} is unknown; live events follow` })}\n\n`,
-          );
-        } else {
-          for (const e of missed) {
-            if (!matches(e)) continue;
-            send(e);
-            sent.add(e.eventId);
-          }
-        }
-      }
-      catchingUp = false;
-      for (const e of held) if (!sent.has(e.eventId)) send(e);
       return reply;
     },
   );

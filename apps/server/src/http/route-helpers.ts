@@ -15,5 +15,14 @@ export const ctxOf = (request: FastifyRequest): OperationContext => ({
   correlationId: request.correlationId,
 });
 
-export const fail = (reply: FastifyReply, error: WorkerServiceError): FastifyReply =>
-  reply.code(statusOf(error)).send(bodyOf(error));
+/**
+ * A worker limit frees up as workers end, which no one can predict; a few seconds spare the
+ * server clients that retry at once in a loop.
+ */
+const RETRY_AFTER_SECONDS = 5;
+
+export const fail = (reply: FastifyReply, error: WorkerServiceError): FastifyReply => {
+  const status = statusOf(error);
+  if (status === 429) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+  return reply.code(status).send(bodyOf(error));
+};

@@ -2,7 +2,11 @@ import { LIFECYCLE_EVENT_TYPES, WORKER_STATES } from '@hodei/domain';
 
 /** JSON Schemas of every body, query and response (SPEC §8), also the OpenAPI document's. */
 
-const ID = '^[a-z0-9]([a-z0-9-]{0,48}[a-z0-9])?$';
+/** Worker and provider ids, as `parseWorkerId` accepts them. */
+export const ID_PATTERN = '^[a-z0-9]([a-z0-9-]{0,48}[a-z0-9])?$';
+export const ID_DESCRIPTION =
+  "1 to 50 lowercase letters, digits or '-', not starting or ending with '-'";
+const ID = ID_PATTERN;
 const MAX_DURATION_SECONDS = 30 * 24 * 3600;
 
 const seconds = (minimum: number) => ({ type: 'integer', minimum, maximum: MAX_DURATION_SECONDS });
@@ -145,7 +149,7 @@ export const workerIdParams = {
   type: 'object',
   required: ['id'],
   additionalProperties: false,
-  properties: { id: { type: 'string', maxLength: 128 } },
+  properties: { id: { type: 'string', pattern: ID, description: ID_DESCRIPTION } },
 } as const;
 
 export const listWorkersQuery = {
@@ -184,7 +188,11 @@ export const logsQuery = {
   additionalProperties: false,
   properties: {
     follow: { type: 'string', enum: ['true', 'false'] },
-    tail: { type: 'string', pattern: '^[0-9]{1,6}$' },
+    tail: {
+      type: 'string',
+      pattern: '^([0-9]{1,6}|all)$',
+      description: 'the last N lines (0 to 999999), or all; default 1000',
+    },
   },
 } as const;
 
@@ -263,8 +271,11 @@ export const healthResponse = {
       type: 'object',
       additionalProperties: {
         type: 'object',
-        required: ['ok', 'detail'],
-        properties: { ok: { type: 'boolean' }, detail: { type: 'string' } },
+        required: ['ok'],
+        properties: {
+          ok: { type: 'boolean' },
+          detail: { type: 'string', description: 'only with the bearer token' },
+        },
       },
     },
   },
@@ -276,6 +287,8 @@ export const errorResponses = {
   404: { $ref: 'Error#' },
   409: { $ref: 'Error#' },
   413: { $ref: 'Error#' },
+  414: { $ref: 'Error#' },
+  415: { $ref: 'Error#' },
   429: { $ref: 'Error#' },
   503: { $ref: 'Error#' },
 } as const;

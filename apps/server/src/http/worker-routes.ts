@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { CreateWorkerRequest, WorkerService } from '../workers/worker-service.js';
 import { ctxOf, fail, security, type OpenStreams } from './route-helpers.js';
+import { writeLogLines } from './write-log-lines.js';
 import {
   createWorkerBody,
   deleteQuery,
@@ -144,6 +145,8 @@ function addLogsRoute(app: FastifyInstance, service: WorkerService, streams: Ope
     {
       schema: {
         summary: "The worker's output as text; ?follow=true streams",
+        description:
+          "The last HODEI_LOG_DEFAULT_TAIL lines (1000) unless ?tail=N or ?tail=all. One response stops at HODEI_LOG_RESPONSE_MAX_BYTES (10 MiB) with a last line starting '[hodei] log truncated:'.",
         security,
         params: workerIdParams,
         querystring: logsQuery,
@@ -157,7 +160,7 @@ function addLogsRoute(app: FastifyInstance, service: WorkerService, streams: Ope
       reply.raw.on('close', () => gone.abort());
       const result = await service.logs((request.params as { id: string }).id, {
         follow: q.follow === 'true',
-        ...(q.tail === undefined ? {} : { tail: Number(q.tail) }),
+        ...(q.tail === undefined ? {} : { tail: q.tail === 'all' ? 'all' : Number(q.tail) }),
         signal: gone.signal,
       });
       if (result.isErr()) return fail(reply, result.error);
@@ -169,12 +172,12 @@ function addLogsRoute(app: FastifyInstance, service: WorkerService, streams: Ope
       });
       streams.add(raw);
       try {
-        for await (const line of result.value) {
-          if (raw.destroyed || raw.writableEnded) break;
-          raw.write(`${line.line}\n`);
-        }
+        await writeLogLines(raw, result.value, gone.signal);
       } catch (cause) {
-        request.log.warn({ err: cause }, 'log stream ended with an error');
+        // A follower going away is routine (its abort surfaces here): no warning, no stack.
+        if (gone.signal.aborted)
+          request.log.debug({ reason: (cause as Error).message }, 'log follower went away');
+        else request.log.warn({ err: cause }, 'log stream ended with an error');
       } finally {
         streams.delete(raw);
         if (!raw.writableEnded) raw.end();

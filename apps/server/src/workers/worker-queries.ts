@@ -1,6 +1,7 @@
 import type { LifecycleEvent, LogLine, WorkerMode, WorkerState } from '@hodei/domain';
 import { err, ok, type Result } from 'neverthrow';
 import { compareKey, decodeCursor, encodeCursor, type Row } from './list-cursor.js';
+import { capLogLines, DEFAULT_LOG_LIMITS, type LogLimits } from './log-response.js';
 import { validationFailed, workerNotFound, type WorkerServiceError } from './service.errors.js';
 import type { WorkerLookup } from './worker-lookup.js';
 import { resourceView, workerView, type WorkerView } from './worker-view.js';
@@ -11,6 +12,13 @@ export interface ListRequest {
   readonly mode?: WorkerMode;
   readonly limit: number;
   readonly cursor?: string;
+}
+
+export interface LogsRequest {
+  readonly follow: boolean;
+  /** The last N lines, or `all`; absent: the limits' default tail. */
+  readonly tail?: number | 'all';
+  readonly signal?: AbortSignal;
 }
 
 export interface Page {
@@ -28,6 +36,7 @@ export class WorkerQueries {
   constructor(
     private readonly lookup: WorkerLookup,
     private readonly historySource: HistorySource,
+    private readonly logLimits: LogLimits = DEFAULT_LOG_LIMITS,
   ) {}
 
   async list(request: ListRequest): Promise<Result<Page, WorkerServiceError>> {
@@ -60,17 +69,23 @@ export class WorkerQueries {
     return err(workerNotFound(workerId));
   }
 
+  /**
+   * The worker's output as it is read, the last `defaultTail` lines unless told otherwise,
+   * cut at `maxBytes` with a closing truncation line (a followed stream too).
+   */
   async logs(
     workerId: string,
-    options: { follow: boolean; tail?: number; signal?: AbortSignal },
+    options: LogsRequest,
   ): Promise<Result<AsyncIterable<LogLine>, WorkerServiceError>> {
     const handle = await this.lookup.handle(workerId);
     if (handle === undefined) return err(workerNotFound(workerId));
-    return handle.provider.logs(handle.handle, {
+    const tail = options.tail ?? this.logLimits.defaultTail;
+    const lines = await handle.provider.logs(handle.handle, {
       follow: options.follow,
-      ...(options.tail === undefined ? {} : { tail: options.tail }),
+      ...(tail === 'all' ? {} : { tail }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
+    return lines.map((source) => capLogLines(source, this.logLimits.maxBytes));
   }
 
   async history(workerId: string): Promise<Result<readonly LifecycleEvent[], WorkerServiceError>> {

@@ -11,10 +11,12 @@ import type { WorkerServiceError } from './service.errors.js';
 import { WorkerCommands, type DestroyOutcome } from './worker-commands.js';
 import { WorkerCreator, type CreateOutcome } from './worker-creator.js';
 import { WorkerLookup } from './worker-lookup.js';
+import type { LogLimits } from './log-response.js';
 import {
   WorkerQueries,
   type HistorySource,
   type ListRequest,
+  type LogsRequest,
   type Page,
 } from './worker-queries.js';
 import type { WorkerView } from './worker-view.js';
@@ -30,6 +32,8 @@ export interface WorkerServiceDeps {
   readonly defaultImage: string;
   readonly maxWorkers: number;
   readonly history: HistorySource;
+  /** Default: the last 1,000 lines, 10 MiB per response. */
+  readonly logLimits?: LogLimits;
   readonly logger: Logger;
   readonly now: () => number;
   readonly observer?: PassObserver;
@@ -55,7 +59,7 @@ export class WorkerService {
     if (first === undefined) throw new TypeError('WorkerService needs at least one provider');
     this.#lookup = new WorkerLookup(deps.providers, first);
     this.#creator = new WorkerCreator(this.#lookup, this.#fingerprints, deps);
-    this.#queries = new WorkerQueries(this.#lookup, deps.history);
+    this.#queries = new WorkerQueries(this.#lookup, deps.history, deps.logLimits);
     this.#commands = new WorkerCommands({
       lookup: this.#lookup,
       fingerprints: this.#fingerprints,
@@ -110,7 +114,7 @@ export class WorkerService {
 
   logs(
     workerId: string,
-    options: { follow: boolean; tail?: number; signal?: AbortSignal },
+    options: LogsRequest,
   ): Promise<Result<AsyncIterable<LogLine>, WorkerServiceError>> {
     return this.#queries.logs(workerId, options);
   }
