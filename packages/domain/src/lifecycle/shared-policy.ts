@@ -1,16 +1,10 @@
 import type { EphemeralWorkerPolicy } from '../policy/policy.js';
-
-const DURATION_KEYS = [
-  'maxLifetime',
-  'ttlAfterCompletion',
-  'idleTimeout',
-  'gracefulTerminationTimeout',
-  'startupTimeout',
-] as const;
+import { OVERRIDABLE_FIELDS } from '../policy/policy-override.js';
 
 function samePolicy(a: EphemeralWorkerPolicy, b: EphemeralWorkerPolicy): boolean {
   return (
-    DURATION_KEYS.every((k) => a[k] === b[k]) &&
+    // A worker may change only these; the rest are the provider's and compared for safety.
+    OVERRIDABLE_FIELDS.every((k) => a[k] === b[k]) &&
     a.autoCleanupEnabled === b.autoCleanupEnabled &&
     a.orphanDetectionEnabled === b.orphanDetectionEnabled &&
     a.orphanCheckInterval === b.orphanCheckInterval &&
