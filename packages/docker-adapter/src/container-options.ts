@@ -12,6 +12,8 @@ import {
 } from '@hodei/domain';
 import {
   healthcheckProblems,
+  MIN_CPUS,
+  MIN_MEMORY_MB,
   type DockerHealthcheck,
   type DockerWorkerProviderOptions,
 } from './docker-provider-options.js';
@@ -32,9 +34,6 @@ export const WORKER_CONTAINER_DEFAULTS = {
 } as const;
 /** Scratch space a read-only root filesystem still needs, small and not executable. */
 const READ_ONLY_TMPFS = { '/tmp': 'rw,noexec,nosuid,nodev,size=64m' };
-/** Docker refuses memory limits below 6 MB. */
-const MIN_MEMORY_MB = 6;
-const MIN_CPUS = 0.01;
 const ENV_KEY = /^[^=\0]+$/;
 
 export const containerName = (workerId: string): string => `hodei-worker-${workerId}`;

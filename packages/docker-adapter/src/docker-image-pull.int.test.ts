@@ -1,4 +1,4 @@
-import { dockerProfile, OWNERSHIP_LABELS, type WorkerId, type WorkerSpec } from '@hodei/domain';
+import { OWNERSHIP_LABELS, type WorkerSpec } from '@hodei/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DockerWorkerProviderOptions } from './docker-provider-options.js';
 import { DockerWorkerProvider } from './docker-worker-provider.js';
@@ -12,7 +12,6 @@ import {
 
 // Every registry here is on loopback: a closed port, or a stand-in this test runs.
 let run: DockerTestRun;
-let counter = 0;
 
 beforeAll(async () => {
   run = await startDockerTestRun();
@@ -23,19 +22,9 @@ afterAll(async () => {
 });
 
 const providerWith = (options: Partial<DockerWorkerProviderOptions> = {}): DockerWorkerProvider =>
-  DockerWorkerProvider.create({
-    providerId: run.providerId,
-    connection: run.connection,
-    ...options,
-  })._unsafeUnwrap();
+  run.provider(options);
 
-const spec = (image: string): WorkerSpec => ({
-  workerId: `${run.runId}-${++counter}` as WorkerId,
-  mode: 'job',
-  image,
-  command: ['sh', '-c', 'sleep 3600'],
-  policy: dockerProfile,
-});
+const spec = (image: string): WorkerSpec => run.jobSpec({ image });
 
 const containersOfRun = async (): Promise<number> =>
   (

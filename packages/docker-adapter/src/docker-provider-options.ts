@@ -144,15 +144,25 @@ export function validateProviderOptions(
       });
 }
 
+/** Docker refuses memory limits below 6 MB. */
+export const MIN_MEMORY_MB = 6;
+export const MIN_CPUS = 0.01;
+
 /** The defaults every worker gets: limits Docker accepts, a rotation json-file accepts. */
 function workerDefaultProblems(options: DockerWorkerProviderOptions): Problem[] {
   const problems: Problem[] = [];
   const { defaultMemoryMb: memory, defaultCpus: cpus } = options;
-  if (memory !== undefined && !(memory === 0 || (Number.isFinite(memory) && memory >= 6))) {
-    problems.push({ path: 'defaultMemoryMb', message: 'must be 0 (no limit) or at least 6' });
+  if (
+    memory !== undefined &&
+    !(memory === 0 || (Number.isFinite(memory) && memory >= MIN_MEMORY_MB))
+  ) {
+    problems.push({
+      path: 'defaultMemoryMb',
+      message: `must be 0 (no limit) or at least ${MIN_MEMORY_MB}`,
+    });
   }
-  if (cpus !== undefined && !(cpus === 0 || (Number.isFinite(cpus) && cpus >= 0.01))) {
-    problems.push({ path: 'defaultCpus', message: 'must be 0 (no limit) or at least 0.01' });
+  if (cpus !== undefined && !(cpus === 0 || (Number.isFinite(cpus) && cpus >= MIN_CPUS))) {
+    problems.push({ path: 'defaultCpus', message: `must be 0 (no limit) or at least ${MIN_CPUS}` });
   }
   if (options.logMaxSize !== undefined && !LOG_SIZE.test(options.logMaxSize)) {
     problems.push({ path: 'logMaxSize', message: 'must be a size like 10m (k, m or g)' });

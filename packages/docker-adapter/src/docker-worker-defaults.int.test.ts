@@ -2,15 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dockerProfile, type WorkerId, type WorkerSpec } from '@hodei/domain';
+import type { WorkerSpec } from '@hodei/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDocker, DEFAULT_DOCKER_SOCKET } from './docker-connection.js';
 import type { DockerWorkerProviderOptions } from './docker-provider-options.js';
 import { DockerWorkerProvider } from './docker-worker-provider.js';
-import { startDockerTestRun, testWorkerImage, type DockerTestRun } from './testing/index.js';
+import { startDockerTestRun, type DockerTestRun } from './testing/index.js';
 
 let run: DockerTestRun;
-let counter = 0;
 
 beforeAll(async () => {
   run = await startDockerTestRun();
@@ -21,20 +20,9 @@ afterAll(async () => {
 });
 
 const providerWith = (options: Partial<DockerWorkerProviderOptions> = {}): DockerWorkerProvider =>
-  DockerWorkerProvider.create({
-    providerId: run.providerId,
-    connection: run.connection,
-    ...options,
-  })._unsafeUnwrap();
+  run.provider(options);
 
-const spec = (overrides: Partial<WorkerSpec> = {}): WorkerSpec => ({
-  workerId: `${run.runId}-${++counter}` as WorkerId,
-  mode: 'job',
-  image: testWorkerImage(),
-  command: ['sh', '-c', 'sleep 3600'],
-  policy: dockerProfile,
-  ...overrides,
-});
+const spec = (overrides: Partial<WorkerSpec> = {}): WorkerSpec => run.jobSpec(overrides);
 
 const inspectWorker = (id: string) =>
   run.connection.docker.getContainer(`hodei-worker-${id}`).inspect();

@@ -1,6 +1,5 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import {
-  dockerProfile,
   type LogLine,
   type ProviderWatchEvent,
   type WorkerHandle,
@@ -15,7 +14,6 @@ import { startDockerTestRun, testWorkerImage, type DockerTestRun } from './testi
 
 let run: DockerTestRun;
 let provider: DockerWorkerProvider;
-let counter = 0;
 
 beforeAll(async () => {
   run = await startDockerTestRun();
@@ -31,14 +29,7 @@ afterAll(async () => {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-const spec = (overrides: Partial<WorkerSpec> = {}): WorkerSpec => ({
-  workerId: `${run.runId}-${++counter}` as WorkerId,
-  mode: 'job',
-  image: testWorkerImage(),
-  command: ['sh', '-c', 'sleep 3600'],
-  policy: dockerProfile,
-  ...overrides,
-});
+const spec = (overrides: Partial<WorkerSpec> = {}): WorkerSpec => run.jobSpec(overrides);
 
 const create = async (overrides: Partial<WorkerSpec> = {}): Promise<WorkerHandle> =>
   (await provider.createWorker(spec(overrides)))._unsafeUnwrap();

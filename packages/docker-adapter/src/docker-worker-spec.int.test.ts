@@ -14,7 +14,6 @@ import type { DockerWorkerProviderOptions } from './docker-provider-options.js';
 import { startDockerTestRun, testWorkerImage, type DockerTestRun } from './testing/index.js';
 
 let run: DockerTestRun;
-let counter = 0;
 const hostDir = mkdtempSync(join(tmpdir(), 'hodei-mount-'));
 
 beforeAll(async () => {
@@ -27,20 +26,9 @@ afterAll(async () => {
 });
 
 const providerWith = (options: Partial<DockerWorkerProviderOptions> = {}): DockerWorkerProvider =>
-  DockerWorkerProvider.create({
-    providerId: run.providerId,
-    connection: run.connection,
-    ...options,
-  })._unsafeUnwrap();
+  run.provider(options);
 
-const spec = (overrides: Partial<WorkerSpec> = {}): WorkerSpec => ({
-  workerId: `${run.runId}-${++counter}` as WorkerId,
-  mode: 'job',
-  image: testWorkerImage(),
-  command: ['sh', '-c', 'sleep 3600'],
-  policy: dockerProfile,
-  ...overrides,
-});
+const spec = (overrides: Partial<WorkerSpec> = {}): WorkerSpec => run.jobSpec(overrides);
 
 const containersOfRun = async (): Promise<string[]> =>
   (

@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { modemDial } from './modem-dial.js';
 
 /**
  * `POST /containers/create?name=…` with the spec as the JSON body only. dockerode's
@@ -12,27 +13,19 @@ export function postContainerCreate(
   abortSignal: AbortSignal,
 ): Promise<string> {
   const { name, ...body } = options;
-  return new Promise((resolve, reject) => {
-    docker.modem.dial(
-      {
-        path: '/containers/create?',
-        method: 'POST',
-        abortSignal,
-        statusCodes: {
-          200: true,
-          201: true,
-          400: 'bad parameter',
-          404: 'no such image',
-          406: 'impossible to attach',
-          409: 'conflict',
-          500: 'server error',
-        },
-        options: { _query: name === undefined ? {} : { name }, _body: body },
-      },
-      (error, result) => {
-        if (error !== null) reject(error);
-        else resolve((result as { Id: string }).Id);
-      },
-    );
-  });
+  return modemDial<{ Id: string }>(docker, {
+    path: '/containers/create?',
+    method: 'POST',
+    abortSignal,
+    statusCodes: {
+      200: true,
+      201: true,
+      400: 'bad parameter',
+      404: 'no such image',
+      406: 'impossible to attach',
+      409: 'conflict',
+      500: 'server error',
+    },
+    options: { _query: name === undefined ? {} : { name }, _body: body },
+  }).then((created) => created.Id);
 }

@@ -4,6 +4,7 @@ import { errAsync, type ResultAsync } from 'neverthrow';
 import type { LogLine, LogOptions, WorkerHandle, WorkerProviderError } from '@hodei/domain';
 import { dockerCall } from './docker-call.js';
 import { inspectOwnedContainer } from './inspect-container.js';
+import { modemDial } from './modem-dial.js';
 import { streamLogLines } from './log-lines.js';
 import type { DockerProviderContext } from './provider-context.js';
 import { invalidWorkerSpec, providerError } from './provider-errors.js';
@@ -56,25 +57,17 @@ function openLogStream(
   options: LogOptions,
   abortSignal: AbortSignal,
 ): Promise<IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    docker.modem.dial(
-      {
-        path: `/containers/${encodeURIComponent(containerId)}/logs?`,
-        method: 'GET',
-        isStream: true,
-        abortSignal,
-        statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
-        options: {
-          follow: options.follow === true,
-          stdout: true,
-          stderr: true,
-          ...(options.tail === undefined ? {} : { tail: options.tail }),
-        },
-      },
-      (error, result) => {
-        if (error !== null) reject(error);
-        else resolve(result as IncomingMessage);
-      },
-    );
+  return modemDial<IncomingMessage>(docker, {
+    path: `/containers/${encodeURIComponent(containerId)}/logs?`,
+    method: 'GET',
+    isStream: true,
+    abortSignal,
+    statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
+    options: {
+      follow: options.follow === true,
+      stdout: true,
+      stderr: true,
+      ...(options.tail === undefined ? {} : { tail: options.tail }),
+    },
   });
 }

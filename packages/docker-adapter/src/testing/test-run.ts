@@ -1,7 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { OWNERSHIP_LABELS, parseProviderId, type ProviderId } from '@hodei/domain';
+import {
+  dockerProfile,
+  OWNERSHIP_LABELS,
+  parseProviderId,
+  type ProviderId,
+  type WorkerId,
+  type WorkerSpec,
+} from '@hodei/domain';
 import type { DockerConnection } from '../docker-connection.js';
-import { requireTestDocker } from './test-docker.js';
+import type { DockerWorkerProviderOptions } from '../docker-provider-options.js';
+import { DockerWorkerProvider } from '../docker-worker-provider.js';
+import { requireTestDocker, testWorkerImage } from './test-docker.js';
 
 /** The label tests put on containers they create outside a provider. */
 export const TEST_RUN_LABEL = 'hodei-test.run';
@@ -19,6 +28,10 @@ export interface DockerTestRun {
   readonly otherProviderId: ProviderId;
   /** A further provider id of this run (`<runId>-<suffix>`), cleaned up with the run. */
   providerIdFor(suffix: string): ProviderId;
+  /** A provider of the run's provider id on its connection, with `options` on top. */
+  provider(options?: Partial<DockerWorkerProviderOptions>): DockerWorkerProvider;
+  /** A job that sleeps an hour in the test image, under a worker id new in this run. */
+  jobSpec(overrides?: Partial<WorkerSpec>): WorkerSpec;
   /** Remembers a container created without the run's labels, for cleanup. */
   track(containerId: string): void;
   cleanup(): Promise<void>;
@@ -31,6 +44,7 @@ export async function startDockerTestRun(): Promise<DockerTestRun> {
   const otherProviderId = parseProviderId(`${runId}-other`)._unsafeUnwrap();
   const tracked = new Set<string>();
   const providerIds = new Set<ProviderId>([providerId, otherProviderId]);
+  let workers = 0;
   return {
     connection,
     runId,
@@ -41,6 +55,16 @@ export async function startDockerTestRun(): Promise<DockerTestRun> {
       providerIds.add(id);
       return id;
     },
+    provider: (options = {}) =>
+      DockerWorkerProvider.create({ providerId, connection, ...options })._unsafeUnwrap(),
+    jobSpec: (overrides = {}) => ({
+      workerId: `${runId}-${++workers}` as WorkerId,
+      mode: 'job',
+      image: testWorkerImage(),
+      command: ['sh', '-c', 'sleep 3600'],
+      policy: dockerProfile,
+      ...overrides,
+    }),
     track: (id) => tracked.add(id),
     cleanup: async () => {
       const ids = new Set(tracked);
