@@ -51,6 +51,7 @@ export type {
 } from './events/lifecycle-event.js';
 export {
   CLOUD_EVENT_TYPE_PREFIX,
+  eventSubject,
   eventData,
   fromCloudEvent,
   toCloudEvent,

@@ -45,11 +45,14 @@ export function eventData(event: LifecycleEvent): Record<string, unknown> {
   return data;
 }
 
+/** The worker an event is about, its CloudEvents subject: GC and orphan reports have none. */
+export const eventSubject = (event: LifecycleEvent): string | undefined =>
+  event.type === 'OrphanWorkerDetected' || event.type === 'GarbageCollectionCompleted'
+    ? undefined
+    : event.workerId;
+
 export function toCloudEvent(event: LifecycleEvent): LifecycleCloudEvent {
-  const subject =
-    event.type === 'OrphanWorkerDetected' || event.type === 'GarbageCollectionCompleted'
-      ? undefined
-      : event.workerId;
+  const subject = eventSubject(event);
   return {
     specversion: '1.0',
     id: event.eventId,

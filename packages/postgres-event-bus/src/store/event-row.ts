@@ -1,6 +1,7 @@
 import {
   fromCloudEvent,
   type LifecycleEvent,
+  eventSubject,
   toCloudEvent,
   type InvalidCloudEvent,
 } from '@hodei/domain';
@@ -35,11 +36,12 @@ export interface StoredEvent {
 
 export const DEFAULT_MAX_EVENT_BYTES = 64 * 1024;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** An event id as the `uuid` column takes it. */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** `worker:<id>` for a worker's events, `provider:<id>` for GC and orphan reports. */
 export function streamIdOf(event: LifecycleEvent): string {
-  const subject = toCloudEvent(event).subject;
+  const subject = eventSubject(event);
   return subject === undefined ? `provider:${event.providerId}` : `worker:${subject}`;
 }
 

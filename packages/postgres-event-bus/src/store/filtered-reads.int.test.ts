@@ -58,7 +58,7 @@ describe('filtered, paged reads of the log against the real PostgreSQL', () => {
     let pages = 0;
     for (;;) {
       const page = (
-        await t.bus.store.readAfterMatching(position, filter, pageSize)
+        await t.bus.store.readAfter(position, pageSize, undefined, filter)
       )._unsafeUnwrap();
       pages += 1;
       ids.push(...page.map((s) => s.event.eventId));

@@ -1,12 +1,11 @@
-import type { LifecycleEventType } from '@hodei/domain';
+import { CLOUD_EVENT_TYPE_PREFIX, type LifecycleEventType } from '@hodei/domain';
 import { type Kysely, sql } from 'kysely';
 import { okAsync, ResultAsync } from 'neverthrow';
 import type { EventBusDatabase } from '../schema/database.js';
 import { qualified } from '../schema/migrations.js';
 import type { LogPosition } from './cursor.js';
-import { eventColumns, type EventRowOutput, type StoredEvent } from './event-row.js';
+import { UUID } from './event-row.js';
 import { classifyDatabaseError, type QueryError } from './event-store.errors.js';
-import { selectEvents } from './select-events.js';
 
 /** Which events a filtered read returns; an absent field matches every event. */
 export interface EventFilter {
@@ -14,8 +13,6 @@ export interface EventFilter {
   readonly workerId?: string;
   readonly type?: LifecycleEventType;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Where an event sits in the log; `undefined` when it is not stored (or is no event id at all). */
 export function positionOfEvent(
@@ -51,8 +48,13 @@ export interface CloudEventJson {
   readonly json: string;
 }
 
-/** The WHERE clause of the filtered reads: after `position`, deliverable, matching `filter`. */
-function afterMatching(position: LogPosition, filter: EventFilter) {
+/**
+ * The WHERE clause of the reads after a position: after `position`, deliverable, matching
+ * `filter`. The filter is in the query, so a worker's events come from the
+ * `(stream_id, stream_position)` index and a rare type's from `(type, global_position)`, not
+ * from a scan of everything since.
+ */
+export function afterMatching(position: LogPosition, filter: EventFilter) {
   const stream =
     filter.workerId === undefined ? sql`` : sql`AND e.stream_id = ${`worker:${filter.workerId}`}`;
   const type = filter.type === undefined ? sql`` : sql`AND e.type = ${filter.type}`;
@@ -62,33 +64,10 @@ function afterMatching(position: LogPosition, filter: EventFilter) {
     ${stream} ${type}`;
 }
 
-/**
- * The deliverable events after `position` that match `filter`, in the delivery order. The
- * filter is in the query, so a worker's events come from the `(stream_id, stream_position)`
- * index and a rare type's from `(type, global_position)`, not from a scan of everything since.
- */
-export function readAfterMatching(
-  db: Kysely<EventBusDatabase>,
-  schema: string,
-  position: LogPosition,
-  filter: EventFilter,
-  limit: number,
-): ResultAsync<StoredEvent[], QueryError> {
-  return selectEvents(
-    sql<EventRowOutput>`
-      SELECT ${sql.raw(eventColumns('e'))} FROM ${qualified(schema, 'events')} e
-      WHERE ${afterMatching(position, filter)}
-      ORDER BY e.transaction_id, e.global_position
-      LIMIT ${limit}`,
-    'readAfterMatching',
-    db,
-  );
-}
-
 /** The envelope as `fromEventRow` then `toCloudEvent` build it, in SQL, as JSON text. */
 const CLOUD_EVENT_JSON = sql`
   '{"specversion":"1.0","id":' || to_json(e.event_id::text)::text
-  || ',"type":' || to_json('io.hodei.lifecycle.' || e.type)::text
+  || ',"type":' || to_json(${sql.lit(CLOUD_EVENT_TYPE_PREFIX)} || e.type)::text
   || ',"source":' || to_json(e.source)::text
   || CASE WHEN e.subject IS NULL THEN '' ELSE ',"subject":' || to_json(e.subject)::text END
   || ',"time":' || CASE WHEN jsonb_typeof(e.metadata->'time') = 'string'
@@ -102,7 +81,7 @@ const CLOUD_EVENT_JSON = sql`
   || '}'`;
 
 /**
- * `readAfterMatching` with each event as its CloudEvents JSON text, for relaying (SSE): no
+ * `readAfter` with a filter and each event as its CloudEvents JSON text, for relaying (SSE): no
  * JSON is parsed or built in the process, which is most of the cost of a large catch-up.
  */
 export function readCloudEventJsonAfter(

@@ -30,7 +30,7 @@ import {
   type CloudEventJson,
   type EventFilter,
   positionOfEvent,
-  readAfterMatching,
+  afterMatching,
   readCloudEventJsonAfter,
 } from './filtered-reads.js';
 import { type EventQuery, selectEvents } from './select-events.js';
@@ -306,17 +306,20 @@ export class PostgresEventStore implements WorkerEventHistory {
     return this.readAfter(position.value, options.limit ?? DEFAULT_LIMIT);
   }
 
-  /** The committed, deliverable events after `position`, in `(transaction_id, global_position)` order. */
+  /**
+   * The committed, deliverable events after `position` that match `filter` (all by default),
+   * in `(transaction_id, global_position)` order.
+   */
   readAfter(
     position: LogPosition,
     limit: number,
     executor: QueryExecutorProvider = this.#db,
+    filter: EventFilter = {},
   ): ResultAsync<StoredEvent[], QueryError> {
     return this.#select(
       sql<EventRowOutput>`
         SELECT ${sql.raw(eventColumns('e'))} FROM ${qualified(this.schema, 'events')} e
-        WHERE (transaction_id, global_position) > (${position.transactionId}::xid8, ${position.globalPosition}::bigint)
-          AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+        WHERE ${afterMatching(position, filter)}
         ORDER BY e.transaction_id, e.global_position
         LIMIT ${limit}`,
       'readFrom',
@@ -329,16 +332,7 @@ export class PostgresEventStore implements WorkerEventHistory {
     return positionOfEvent(this.#db, this.schema, eventId);
   }
 
-  /** `readAfter` restricted to the events matching `filter`, the filter done in SQL. */
-  readAfterMatching(
-    position: LogPosition,
-    filter: EventFilter,
-    limit: number,
-  ): ResultAsync<StoredEvent[], QueryError> {
-    return readAfterMatching(this.#db, this.schema, position, filter, limit);
-  }
-
-  /** `readAfterMatching` with each event as its CloudEvents JSON text, rendered in SQL. */
+  /** `readAfter` with each event as its CloudEvents JSON text, rendered in SQL. */
   readCloudEventJsonAfter(
     position: LogPosition,
     filter: EventFilter,
