@@ -33,6 +33,11 @@ export class EnvReader {
     return Number(raw);
   }
 
+  /** Whole seconds from 1 to 3600, as milliseconds. */
+  seconds(name: string, fallbackMs: number): number {
+    return this.integer(name, fallbackMs / 1000, 1, 3600, 'whole seconds from 1 to 3600') * 1000;
+  }
+
   boolean(name: string, fallback: boolean): boolean {
     const raw = this.read(name);
     if (raw === undefined) return fallback;

@@ -47,13 +47,6 @@ export function readEventStreamLimits(reader: EnvReader): EventStreamLimits {
       1_000_000,
       'a whole number of events from 1 to 1000000',
     ),
-    catchUpStallMs:
-      reader.integer(
-        'HODEI_SSE_CATCHUP_STALL_SECONDS',
-        d.catchUpStallMs / 1000,
-        1,
-        3600,
-        'whole seconds from 1 to 3600',
-      ) * 1000,
+    catchUpStallMs: reader.seconds('HODEI_SSE_CATCHUP_STALL_SECONDS', d.catchUpStallMs),
   };
 }

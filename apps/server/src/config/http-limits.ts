@@ -21,13 +21,11 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
 
 /** `HODEI_HTTP_*_TIMEOUT_SECONDS` and `HODEI_HTTP_MAX_CONNECTIONS`. */
 export function readHttpLimits(reader: EnvReader): HttpLimits {
-  const seconds = (name: string, fallbackMs: number): number =>
-    reader.integer(name, fallbackMs / 1000, 1, 3600, 'whole seconds from 1 to 3600') * 1000;
-  const headersTimeoutMs = seconds(
+  const headersTimeoutMs = reader.seconds(
     'HODEI_HTTP_HEADERS_TIMEOUT_SECONDS',
     DEFAULT_HTTP_LIMITS.headersTimeoutMs,
   );
-  const requestTimeoutMs = seconds(
+  const requestTimeoutMs = reader.seconds(
     'HODEI_HTTP_REQUEST_TIMEOUT_SECONDS',
     DEFAULT_HTTP_LIMITS.requestTimeoutMs,
   );
@@ -42,7 +40,7 @@ export function readHttpLimits(reader: EnvReader): HttpLimits {
   return {
     headersTimeoutMs: Math.min(headersTimeoutMs, requestTimeoutMs),
     requestTimeoutMs,
-    keepAliveTimeoutMs: seconds(
+    keepAliveTimeoutMs: reader.seconds(
       'HODEI_HTTP_KEEP_ALIVE_TIMEOUT_SECONDS',
       DEFAULT_HTTP_LIMITS.keepAliveTimeoutMs,
     ),

@@ -1,6 +1,7 @@
 import {
   registryPattern,
   validateProviderOptions,
+  WORKER_CONTAINER_DEFAULTS,
   type DockerWorkerProviderOptions,
 } from '@hodei/docker-adapter';
 import { parseProviderId } from '@hodei/domain';
@@ -8,8 +9,8 @@ import type { EnvReader } from './env-reader.js';
 
 /**
  * What the Docker provider gives every worker and may pull: the operator's side of
- * `DockerWorkerProviderOptions`. Unset limits keep the adapter's defaults (1 GiB, 1 CPU,
- * 512 pids, json-file 10m × 3, init).
+ * `DockerWorkerProviderOptions`. Unset limits keep the adapter's
+ * `WORKER_CONTAINER_DEFAULTS`.
  */
 export type DockerWorkerConfig = Pick<
   DockerWorkerProviderOptions,
@@ -64,20 +65,13 @@ export function readDockerWorkerConfig(reader: EnvReader, workerImage: string): 
             .split(',')
             .map((p) => p.trim())
             .filter((p) => p !== ''),
-    pullTimeoutMs:
-      reader.integer(
-        VARIABLES.pullTimeoutMs,
-        DEFAULT_PULL_TIMEOUT_SECONDS,
-        1,
-        3600,
-        'whole seconds from 1 to 3600',
-      ) * 1000,
+    pullTimeoutMs: reader.seconds(VARIABLES.pullTimeoutMs, DEFAULT_PULL_TIMEOUT_SECONDS * 1000),
     ...optional('defaultMemoryMb', number(VARIABLES.defaultMemoryMb, limit)),
     ...optional('defaultCpus', number(VARIABLES.defaultCpus, limit)),
     ...optional('defaultPidsLimit', number(VARIABLES.defaultPidsLimit, count)),
     ...optional('logMaxSize', reader.read(VARIABLES.logMaxSize)),
     ...optional('logMaxFile', number(VARIABLES.logMaxFile, count)),
-    init: reader.boolean(VARIABLES.init, true),
+    init: reader.boolean(VARIABLES.init, WORKER_CONTAINER_DEFAULTS.init),
     ...optional('user', reader.read(VARIABLES.user)),
     readOnlyRootFilesystem: reader.boolean(VARIABLES.readOnlyRootFilesystem, false),
   };

@@ -7,10 +7,6 @@ export class CatchUpLimiter {
 
   constructor(readonly max: number) {}
 
-  get running(): number {
-    return this.#running;
-  }
-
   /** A slot and the function that gives it back (once), or null when all are taken. */
   tryAcquire(): (() => void) | null {
     if (this.#running >= this.max) return null;

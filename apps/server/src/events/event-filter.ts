@@ -1,16 +1,7 @@
-import type { LifecycleEvent, LifecycleEventType } from '@hodei/domain';
+import { eventSubject, type LifecycleEvent } from '@hodei/domain';
+import type { EventFilter } from '@hodei/postgres-event-bus';
 
-/** The `workerId` and `type` filters of `GET /v1/events`; an absent field matches everything. */
-export interface EventFilter {
-  readonly workerId?: string;
-  readonly type?: LifecycleEventType;
-}
-
-/** The worker an event is about: its CloudEvents subject (GC and orphan reports have none). */
-const subjectOf = (event: LifecycleEvent): string | undefined =>
-  event.type === 'OrphanWorkerDetected' || event.type === 'GarbageCollectionCompleted'
-    ? undefined
-    : event.workerId;
+export type { EventFilter } from '@hodei/postgres-event-bus';
 
 /**
  * Whether a live event passes the filter. `workerId` means the worker's own events, as the
@@ -18,7 +9,7 @@ const subjectOf = (event: LifecycleEvent): string | undefined =>
  */
 export function matchesFilter(filter: EventFilter, event: LifecycleEvent): boolean {
   return (
-    (filter.workerId === undefined || subjectOf(event) === filter.workerId) &&
+    (filter.workerId === undefined || eventSubject(event) === filter.workerId) &&
     (filter.type === undefined || event.type === filter.type)
   );
 }

@@ -162,25 +162,37 @@ const publishLive = async (t: TestServer, event: LifecycleEvent): Promise<void> 
   (await t.server.container.resolve(TOKENS.publisher).publish(event))._unsafeUnwrap();
 };
 
+/** A server in this process whose event store is a PostgreSQL database of its own. */
+async function startWithStore(
+  env: Record<string, string>,
+): Promise<{ db: TestDatabase; t: TestServer }> {
+  const db = await createTestDatabase();
+  const t = await startTestServer({
+    DATABASE_URL: db.url,
+    HODEI_EVENT_PUBLISHER: 'postgres',
+    HODEI_DATA_DIR: await tempDataDir(),
+    ...env,
+  });
+  return { db, t };
+}
+
+async function stopWithStore(t: TestServer | undefined, db: TestDatabase | undefined) {
+  await t?.stop();
+  await db?.drop();
+}
+
 describe('GET /v1/events under careless clients', () => {
   let db: TestDatabase;
   let t: TestServer;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await startTestServer({
-      DATABASE_URL: db.url,
-      HODEI_EVENT_PUBLISHER: 'postgres',
-      HODEI_DATA_DIR: await tempDataDir(),
+    ({ db, t } = await startWithStore({
       HODEI_SSE_CATCHUP_MAX_EVENTS: '50',
       HODEI_SSE_CLIENT_QUEUE_EVENTS: '50',
-    });
+    }));
   });
 
-  afterAll(async () => {
-    await t?.stop();
-    await db?.drop();
-  });
+  afterAll(() => stopWithStore(t, db));
 
   it('ends a catch-up past its cap with reset, then delivers live events, and resumes from the reset', async () => {
     const missed = Array.from({ length: 120 }, (_, i) => ready(`cap-${i}`));
@@ -283,19 +295,12 @@ describe('GET /v1/events with its concurrent catch-ups bounded', () => {
   let t: TestServer;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await startTestServer({
-      DATABASE_URL: db.url,
-      HODEI_EVENT_PUBLISHER: 'postgres',
-      HODEI_DATA_DIR: await tempDataDir(),
+    ({ db, t } = await startWithStore({
       HODEI_SSE_MAX_CATCHUPS: '1',
-    });
+    }));
   });
 
-  afterAll(async () => {
-    await t?.stop();
-    await db?.drop();
-  });
+  afterAll(() => stopWithStore(t, db));
 
   it('answers 503 with Retry-After to a catch-up over the bound, and serves it once one ends', async () => {
     // More than the sockets between a client and the server buffer: a stalled reader's catch-up
@@ -345,20 +350,13 @@ describe('GET /v1/events with a catch-up whose reader stopped', () => {
   let t: TestServer;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await startTestServer({
-      DATABASE_URL: db.url,
-      HODEI_EVENT_PUBLISHER: 'postgres',
-      HODEI_DATA_DIR: await tempDataDir(),
+    ({ db, t } = await startWithStore({
       HODEI_SSE_MAX_CATCHUPS: '1',
       HODEI_SSE_CATCHUP_STALL_SECONDS: '1',
-    });
+    }));
   });
 
-  afterAll(async () => {
-    await t?.stop();
-    await db?.drop();
-  });
+  afterAll(() => stopWithStore(t, db));
 
   it('drops the stalled reader and gives its catch-up slot to the next resume', async () => {
     const events = Array.from({ length: 5_000 }, (_, i) => failed('stall', i));

@@ -29,15 +29,6 @@ export class SseClient {
     response.on('error', () => undefined);
   }
 
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  /** Frames written while the socket was full, not yet handed to it. */
-  get queued(): number {
-    return this.#queue.length;
-  }
-
   /** A live frame: written now, or queued while the socket is full; overflowing drops the client. */
   send(frame: string): void {
     if (this.#closed) return;
@@ -69,11 +60,11 @@ export class SseClient {
    * Past `stallMs` without that, the client is dropped: a reader that stopped must not hold
    * what it was given (a catch-up slot) for ever.
    */
-  writable(stallMs?: number): Promise<boolean> {
+  writable(stallMs: number): Promise<boolean> {
     if (this.#closed) return Promise.resolve(false);
     if (!this.#full) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const timer = stallMs === undefined ? undefined : setTimeout(() => this.#drop(), stallMs);
+      const timer = setTimeout(() => this.#drop(), stallMs);
       this.#waiters.push((writable) => {
         clearTimeout(timer);
         resolve(writable);
