@@ -109,6 +109,7 @@ export type {
   RecoveryReport,
   TerminatedDetails,
   WorkerFilter,
+  WorkerPageRequest,
 } from './lifecycle/lifecycle-manager.js';
 export type { LifecycleError } from './lifecycle/lifecycle.errors.js';
 export { dueRule, FORCE_REMOVE_MARGIN, nextDeadline } from './lifecycle/deadlines.js';

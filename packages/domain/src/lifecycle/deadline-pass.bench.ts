@@ -1,7 +1,9 @@
 /**
  * Benchmark (not a test): the deadline pass over 100,000 tracked workers of which 1 % are
- * due, against naive full-scan passes over the same workers in the same run, interleaved.
+ * due, against naive full-scan passes over the same workers in the same run, interleaved;
+ * then a pass over 100 workers whose stops take their 30 s grace (stops-in-background.bench.ts).
  *   pnpm --filter @hodei/domain bench
+ *   BENCH_ONLY=grace | BENCH_ONLY=scan   runs one part
  */
 import { okAsync } from 'neverthrow';
 import type { LifecycleEventPublisher } from '../ports/event-publisher.port.js';
@@ -14,6 +16,7 @@ import { DeadlineIndex } from './deadline-index.js';
 import { dueRule, nextDeadline } from './deadlines.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { LifecycleManager } from './lifecycle-manager.js';
+import { stopsInBackgroundBench } from './stops-in-background.bench.js';
 
 const TRACKED = Number(process.env['BENCH_TRACKED'] ?? 100_000);
 const DUE = TRACKED / 100;
@@ -196,4 +199,6 @@ async function main(): Promise<void> {
   );
 }
 
-await main();
+const only = process.env['BENCH_ONLY'];
+if (only !== 'grace') await main();
+if (only !== 'scan') await stopsInBackgroundBench();

@@ -5,6 +5,7 @@ import type { Clock } from '../ports/clock.port.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { WorkerProvider } from '../ports/worker-provider.port.js';
 import type { Worker } from '../worker/worker.js';
+import type { BackgroundStops } from './background-stops.js';
 import { dueRule, type DueRule } from './deadlines.js';
 import { forEachLimited } from './for-each-limited.js';
 import type { LifecycleEventEmitter, OperationContext } from './lifecycle-event-emitter.js';
@@ -22,6 +23,8 @@ export interface DeadlinePassDeps {
   readonly orphans: Pick<OrphanSweep, 'takeDetectedSincePass'>;
   readonly events: Pick<LifecycleEventEmitter, 'publish' | 'meta' | 'workerMeta'>;
   readonly provider: Pick<WorkerProvider, 'stopWorker' | 'destroyWorker'>;
+  /** Where the stops the pass decides run: the pass does not wait for them. */
+  readonly stops: Pick<BackgroundStops, 'start'>;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Provider calls the pass makes at once. */
@@ -41,6 +44,9 @@ const RULE_STAT = {
 /**
  * The deadline pass (SPEC §5): takes the due workers off the deadline index and applies the
  * first due rule to each (1 lifetime, 2 idle, 3 startup, 4 force-remove, 5 TTL cleanup).
+ * It decides and moves on: the stops of rules 1–3 run in the background, since one can take
+ * the whole graceful timeout; a terminating worker ends by its exit (read after the stop,
+ * pushed or reconciled) or by rule 4.
  */
 export class DeadlinePass {
   readonly #deps: DeadlinePassDeps;
@@ -143,13 +149,13 @@ export class DeadlinePass {
       : undefined;
   }
 
-  /** Rules 1 and 2: terminate, then stop the resource. */
+  /** Rules 1 and 2: terminate, then stop the resource in the background. */
   #terminate(
     rule: 'lifetime' | 'idle',
     w: Worker,
     ctx: OperationContext,
   ): ResultAsync<boolean, LifecycleError> {
-    const { registry, transitions, events, observer } = this.#deps;
+    const { registry, transitions, events } = this.#deps;
     const reason: TerminationReason = rule === 'lifetime' ? 'LifetimeExceeded' : 'IdleTimeout';
     return registry
       .locked(w.id, async (): Promise<Result<Worker | undefined, LifecycleError>> => {
@@ -164,16 +170,31 @@ export class DeadlinePass {
         }
         return transitions.apply(w.id, { to: 'terminating', reason }, ctx);
       })
-      .andThen((terminating) =>
-        terminating === undefined
-          ? okAsync(false)
-          : observer.stopTerminating(terminating, ctx).map(() => true),
-      );
+      .map((terminating) => {
+        if (terminating === undefined) return false;
+        this.#stopTerminating(terminating, ctx);
+        return true;
+      });
   }
 
-  /** Rule 3: a worker not running after its startup timeout fails, and its resource stops. */
+  /** Starts the stop of a terminating worker; once it has exited, it is marked terminated. */
+  #stopTerminating(w: Worker, ctx: OperationContext): void {
+    const { registry, observer, stops } = this.#deps;
+    stops.start(w.id, 'terminate', () => {
+      // Its turn may come after its exit or a force-remove ended it: then nothing to stop.
+      const current = registry.get(w.id);
+      return current?.state === 'terminating' && current.resourceId === w.resourceId
+        ? observer.stopTerminating(current, ctx)
+        : okAsync(undefined);
+    });
+  }
+
+  /**
+   * Rule 3: a worker not running after its startup timeout fails, and its resource stops
+   * (in the background).
+   */
   #failStartup(w: Worker, ctx: OperationContext): ResultAsync<boolean, LifecycleError> {
-    const { registry, transitions, provider } = this.#deps;
+    const { registry, transitions, provider, stops } = this.#deps;
     return registry
       .locked(w.id, async (): Promise<Result<Worker | undefined, LifecycleError>> => {
         if (this.#stillDue(w, 'startup') === undefined) return ok(undefined);
@@ -187,15 +208,18 @@ export class DeadlinePass {
           ctx,
         );
       })
-      .andThen((failed) =>
-        failed === undefined
-          ? okAsync(false)
-          : provider
-              .stopWorker(handleOf(failed), {
+      .map((failed) => {
+        if (failed === undefined) return false;
+        stops.start(failed.id, 'failStartup', () =>
+          // Cleaned up meanwhile (no retention): its resource is already removed.
+          registry.get(failed.id)?.resourceId === failed.resourceId
+            ? provider.stopWorker(handleOf(failed), {
                 gracePeriod: failed.policy.gracefulTerminationTimeout,
               })
-              .map(() => true),
-      );
+            : okAsync(undefined),
+        );
+        return true;
+      });
   }
 
   /** Rule 4: a worker still terminating past its graceful timeout is removed by force. */

@@ -120,7 +120,11 @@ interface Run {
   readonly foreign: string[];
 }
 
-async function runOps(policy: EphemeralWorkerPolicy, ops: readonly Op[]): Promise<Run> {
+async function runOps(
+  policy: EphemeralWorkerPolicy,
+  ops: readonly Op[],
+  afterEach: (h: LifecycleHarness) => void = () => undefined,
+): Promise<Run> {
   const h = lifecycleHarness({ policy });
   const created: WorkerId[] = [];
   const foreign: string[] = [];
@@ -206,6 +210,7 @@ async function runOps(policy: EphemeralWorkerPolicy, ops: readonly Op[]): Promis
         break;
     }
     await h.manager.whenIdle();
+    afterEach(h);
   }
   return { h, created, foreign };
 }
@@ -305,6 +310,39 @@ describe('state machine properties', () => {
     // The runs exercised real lives, not empty sequences.
     expect(workersChecked).toBeGreaterThan(150);
     expect(eventsChecked).toBeGreaterThan(600);
+  });
+
+  it('keeps the listing pages and the live count in step with the tracked workers', async () => {
+    const byCreation = (a: Worker, b: Worker) =>
+      a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    const check = (h: LifecycleHarness) => {
+      const all = [...h.manager.listWorkers()].sort(byCreation);
+      expect(h.manager.countLiveWorkers()).toBe(all.filter((w) => !isTerminal(w.state)).length);
+      expect(h.manager.listWorkersPage({ limit: Infinity })).toEqual(all);
+      for (const state of WORKER_STATES) {
+        for (const mode of ['job', 'agent'] as const) {
+          expect(h.manager.listWorkersPage({ limit: Infinity, state, mode })).toEqual(
+            all.filter((w) => w.state === state && w.mode === mode),
+          );
+        }
+      }
+      const first = all[0];
+      if (first !== undefined) {
+        expect(h.manager.listWorkersPage({ after: [first.createdAt, first.id], limit: 2 })).toEqual(
+          all.slice(1, 3),
+        );
+      }
+    };
+    await fc.assert(
+      fc.asyncProperty(
+        policyArb,
+        fc.array(opArb, { minLength: 5, maxLength: 40 }),
+        async (policy, ops) => {
+          await runOps(policy, ops, check);
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 
   it('never stops or removes a resource without our labels or with another provider id', async () => {

@@ -16,6 +16,7 @@ import type {
 } from '../ports/worker-provider.port.js';
 import type { ProviderId } from '../worker/ids.js';
 import type { Worker } from '../worker/worker.js';
+import { BackgroundStops } from './background-stops.js';
 import { DeadlinePass } from './deadline-pass.js';
 import { dueRule } from './deadlines.js';
 import { newLifecycleCounters, type LifecycleCounters } from './lifecycle-counters.js';
@@ -28,13 +29,18 @@ import { Reconciliation } from './reconciliation.js';
 import { Recovery, type RecoveryReport } from './recovery.js';
 import { StatusObserver } from './status-observer.js';
 import { Transitions } from './transitions.js';
-import { handleOf, WorkerRegistry, type WorkerFilter } from './worker-registry.js';
+import {
+  handleOf,
+  WorkerRegistry,
+  type WorkerFilter,
+  type WorkerPageRequest,
+} from './worker-registry.js';
 
 export type { LifecycleCounters } from './lifecycle-counters.js';
 export type { OperationContext } from './lifecycle-event-emitter.js';
 export type { OrphanReport } from './orphan-sweep.js';
 export type { RecoveryReport } from './recovery.js';
-export type { WorkerFilter } from './worker-registry.js';
+export type { WorkerFilter, WorkerPageRequest } from './worker-registry.js';
 
 export interface LifecycleManagerDeps {
   /** The bare provider: the passes act on resources through it. */
@@ -49,6 +55,13 @@ export interface LifecycleManagerDeps {
   readonly history?: WorkerEventHistory;
   /** Provider calls a pass makes at once. */
   readonly concurrency?: number;
+  /**
+   * Stops the deadline pass has started and runs in the background at once (default 256):
+   * each may wait out a graceful timeout, the provider doing the waiting, so the bound is
+   * on open requests, not work; a stop still queued when the force-remove rule comes is
+   * never graceful.
+   */
+  readonly stopConcurrency?: number;
 }
 
 export interface TerminatedDetails {
@@ -79,6 +92,7 @@ export class LifecycleManager {
   readonly #recovery: Recovery;
   readonly #watch: PushNotifications;
   readonly #passes = new PassQueue();
+  readonly #stops: BackgroundStops;
   readonly #gcCycle: JoinedPass<Result<GarbageCollectionStats, LifecycleError>>;
   readonly #reconcilePass: JoinedPass<Result<ReconcileStats, LifecycleError>>;
 
@@ -115,7 +129,11 @@ export class LifecycleManager {
     const observer = new StatusObserver({ ...shared, events, transitions });
     const orphans = new OrphanSweep({ ...shared, events });
     const parts = { ...shared, events, transitions, observer, orphans };
-    const deadlinePass = new DeadlinePass(parts);
+    this.#stops = new BackgroundStops({
+      concurrency: deps.stopConcurrency ?? 256,
+      logger: shared.logger,
+    });
+    const deadlinePass = new DeadlinePass({ ...parts, stops: this.#stops });
     const reconciliation = new Reconciliation(parts);
     this.#transitions = transitions;
     this.#observer = observer;
@@ -138,6 +156,20 @@ export class LifecycleManager {
 
   listWorkers(filter: WorkerFilter = {}): Worker[] {
     return this.#registry.list(filter);
+  }
+
+  /**
+   * One page of tracked workers, ordered by (createdAt, id) with ids compared by code unit:
+   * at most `limit` of them, strictly after `after`, keeping only `state` and `mode` when
+   * given. Costs O(log N + page) from the registry's ordered listings, not a sort.
+   */
+  listWorkersPage(request: WorkerPageRequest): readonly Worker[] {
+    return this.#registry.page(request);
+  }
+
+  /** Tracked workers not in a terminal state; O(1). */
+  countLiveWorkers(): number {
+    return this.#registry.liveCount;
   }
 
   get trackedCount(): number {
@@ -252,6 +284,25 @@ export class LifecycleManager {
   /** Resolves once every notification received so far has been applied. */
   whenIdle(): Promise<void> {
     return this.#watch.whenIdle();
+  }
+
+  /** Stops the deadline pass started that are queued or under way. */
+  get stopsInFlight(): number {
+    return this.#stops.size;
+  }
+
+  /** Resolves once no stop the deadline pass started is queued or under way. */
+  whenStopsSettled(): Promise<void> {
+    return this.#stops.settled();
+  }
+
+  /**
+   * For shutdown: the deadline pass starts no more stops, the queued ones are dropped (their
+   * workers stay terminating, for the next start) and those under way are awaited. Passes
+   * still run; stop the scheduler first.
+   */
+  close(): Promise<void> {
+    return this.#stops.close();
   }
 
   // ---------------------------------------------------------------- passes

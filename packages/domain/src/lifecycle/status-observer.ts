@@ -83,9 +83,15 @@ export class StatusObserver {
           return okAsync(registry.get(w.id) ?? w);
         }
         if (status.state === 'missing') {
-          return registry.locked(w.id, () =>
-            transitions.apply(w.id, { to: 'terminated', exitCode: null }, ctx, { forced: false }),
-          );
+          return registry.locked(w.id, async (): Promise<Result<Worker, LifecycleError>> => {
+            // Ended meanwhile (a force-remove, a cleanup): nothing left to mark.
+            const current = registry.get(w.id);
+            if (current === undefined || current.resourceId !== w.resourceId) return ok(w);
+            if (isTerminal(current.state)) return ok(current);
+            return transitions.apply(w.id, { to: 'terminated', exitCode: null }, ctx, {
+              forced: false,
+            });
+          });
         }
         return this.observe(w.id, status, ctx, w.resourceId).map((t) => t ?? w);
       });

@@ -7,10 +7,21 @@ import { DeadlineIndex } from './deadline-index.js';
 import { nextDeadline } from './deadlines.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { LifecycleError } from './lifecycle.errors.js';
+import { WorkerListingIndex } from './worker-listing-index.js';
 
 export interface WorkerFilter {
   readonly state?: WorkerState;
   readonly mode?: WorkerMode;
+}
+
+/** One page of tracked workers in creation order (see `LifecycleManager.listWorkersPage`). */
+export interface WorkerPageRequest {
+  /** The `[createdAt, id]` of the last worker of the previous page; the page starts after it. */
+  readonly after?: readonly [createdAt: number, id: string] | undefined;
+  /** At most this many workers (none when not positive). */
+  readonly limit: number;
+  readonly state?: WorkerState | undefined;
+  readonly mode?: WorkerMode | undefined;
 }
 
 /** The handle the provider knows a tracked worker's resource by. */
@@ -25,12 +36,13 @@ export function handleOf(worker: Worker): WorkerHandle {
 
 /**
  * The tracked workers of one manager, the only place a worker is stored: each store also
- * files the worker's next deadline, so the index never disagrees with the worker. Calls on
- * one worker are serialised by its lock.
+ * files the worker's next deadline and its place in the listings, so the indexes never
+ * disagree with the worker. Calls on one worker are serialised by its lock.
  */
 export class WorkerRegistry {
   readonly #workers = new Map<string, Worker>();
   readonly #deadlines = new DeadlineIndex();
+  readonly #listing = new WorkerListingIndex();
   readonly #locks = new KeyedMutex();
 
   get size(): number {
@@ -55,6 +67,26 @@ export class WorkerRegistry {
     return out;
   }
 
+  /** Tracked workers after `request.after` in (createdAt, id) order: O(log N + page). */
+  page(request: WorkerPageRequest): Worker[] {
+    const after =
+      request.after === undefined
+        ? undefined
+        : { createdAt: request.after[0], id: request.after[1] };
+    const out: Worker[] = [];
+    const filter = { state: request.state, mode: request.mode };
+    for (const key of this.#listing.page(filter, after, request.limit)) {
+      const w = this.#workers.get(key.id);
+      if (w !== undefined) out.push(w);
+    }
+    return out;
+  }
+
+  /** Tracked workers not in a terminal state. */
+  get liveCount(): number {
+    return this.#listing.liveCount;
+  }
+
   isTrackedWorkerId(id: string | undefined): boolean {
     return id !== undefined && this.#workers.has(id);
   }
@@ -66,11 +98,13 @@ export class WorkerRegistry {
   }
 
   store(worker: Worker): void {
+    this.#listing.update(this.#workers.get(worker.id), worker);
     this.#workers.set(worker.id, worker);
     this.#deadlines.set(worker.id, nextDeadline(worker));
   }
 
   remove(workerId: string): void {
+    this.#listing.update(this.#workers.get(workerId), undefined);
     this.#workers.delete(workerId);
     this.#deadlines.set(workerId, null);
   }

@@ -1,4 +1,5 @@
 import type { WorkerEventHistory } from '../ports/event-store.port.js';
+import type { Logger } from '../ports/logger.port.js';
 import { LifecycleManager } from '../lifecycle/lifecycle-manager.js';
 import type { EphemeralWorkerPolicy } from '../policy/policy.js';
 import { dockerProfile } from '../policy/profiles.js';
@@ -34,14 +35,31 @@ export interface LifecycleHarness {
  * publisher, a manager watching the provider, and the decorator in front.
  */
 export function lifecycleHarness(
-  options: { policy?: EphemeralWorkerPolicy; providerId?: string } = {},
+  options: {
+    policy?: EphemeralWorkerPolicy;
+    providerId?: string;
+    /** Another in-memory provider (a subclass with slower calls, say) over the same clock. */
+    provider?: (providerId: ProviderId, clock: ManualClock) => InMemoryWorkerProvider;
+    logger?: Logger;
+    stopConcurrency?: number;
+  } = {},
 ): LifecycleHarness {
   const clock = new ManualClock();
   const ids = new SequentialIdGenerator();
   const policy = options.policy ?? dockerProfile;
-  const provider = new InMemoryWorkerProvider((options.providerId ?? 'fake') as ProviderId, clock);
+  const providerId = (options.providerId ?? 'fake') as ProviderId;
+  const provider =
+    options.provider?.(providerId, clock) ?? new InMemoryWorkerProvider(providerId, clock);
   const publisher = new RecordingPublisher();
-  const manager = new LifecycleManager({ provider, publisher, clock, ids, policy });
+  const manager = new LifecycleManager({
+    provider,
+    publisher,
+    clock,
+    ids,
+    policy,
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.stopConcurrency === undefined ? {} : { stopConcurrency: options.stopConcurrency }),
+  });
   manager.startWatching();
   const managed = new LifecycleManagedWorkerProviderBuilder(provider)
     .withLifecycleManager(manager)
