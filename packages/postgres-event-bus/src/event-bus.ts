@@ -27,6 +27,15 @@ export interface EventBusOptions {
   readonly poolSize?: number;
   readonly applicationName?: string;
   readonly maxEventBytes?: number;
+  /**
+   * Group commit (default true): concurrent appends in transactions of their own commit
+   * together, one group at a time, in call order.
+   */
+  readonly groupCommit?: boolean;
+  /** Most events in one group (default 500). */
+  readonly maxGroupEvents?: number;
+  /** Most groups committing at once (default 2); groups in flight never share a stream. */
+  readonly maxGroupsInFlight?: number;
   readonly logger?: Logger;
   readonly listener?: Pick<
     WakeUpListenerOptions,
@@ -81,6 +90,11 @@ export class PostgresEventBus {
         ? {}
         : { notifyIntervalMs: options.notifyIntervalMs }),
       ...(options.maxEventBytes === undefined ? {} : { maxEventBytes: options.maxEventBytes }),
+      ...(options.groupCommit === undefined ? {} : { groupCommit: options.groupCommit }),
+      ...(options.maxGroupEvents === undefined ? {} : { maxGroupEvents: options.maxGroupEvents }),
+      ...(options.maxGroupsInFlight === undefined
+        ? {}
+        : { maxGroupsInFlight: options.maxGroupsInFlight }),
     });
     this.subscriptions = new PostgresSubscriptions({
       db: this.db,

@@ -1,17 +1,22 @@
 // pnpm bench: the event bus beside raw pg doing the same inserts and reads, in the same run.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { LifecycleEvent } from '@hodei/domain';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { PostgresEventBus } from '../event-bus.js';
+import { EventBusPublisher } from '../publisher/event-bus-publisher.js';
 import { eventColumns } from '../store/event-row.js';
 import { createTestEventBus, waitUntil } from '../testing/index.js';
 
 const WRITERS = 16;
-const SINGLE_EVENTS = Number(process.env['BENCH_SINGLE_EVENTS'] ?? 6_000);
-const BATCHES = Number(process.env['BENCH_BATCHES'] ?? 150);
-const ROUNDS = 3;
+const SINGLE_EVENTS = Number(process.env['BENCH_SINGLE_EVENTS'] ?? 1_600);
+const BATCHES = Number(process.env['BENCH_BATCHES'] ?? 30);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const DELIVERY_EVENTS = Number(process.env['BENCH_DELIVERY_EVENTS'] ?? 20_000);
+const LATENCY_EVENTS = 150;
 
 let seq = 0;
 const nextEvent = (workerId: string): LifecycleEvent => {
@@ -49,65 +54,95 @@ const percentile = (values: number[], p: number): number => {
 const rate = (count: number, ms: number) => Math.round((count / ms) * 1000);
 const line = (label: string, ours: number, raw: number) =>
   console.log(
-    `${label.padEnd(42)} bus ${String(ours).padStart(7)} ev/s   raw pg ${String(raw).padStart(7)} ev/s   ratio ${(ours / raw).toFixed(2)}x`,
+    `${label.padEnd(46)} bus ${String(ours).padStart(7)} ev/s   raw pg ${String(raw).padStart(7)} ev/s   ratio ${(ours / raw).toFixed(2)}x`,
   );
+
+interface Figure {
+  readonly label: string;
+  /** Goal, as a ratio of the bus's rate to the raw baseline's. */
+  readonly goal: number;
+  readonly bus: number[];
+  readonly raw: number[];
+}
+
+const stats = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    min: sorted[0] ?? NaN,
+    median: sorted[Math.floor(sorted.length / 2)] ?? NaN,
+    max: sorted.at(-1) ?? NaN,
+  };
+};
+const triple = (values: readonly number[], digits = 0) => {
+  const { min, median, max } = stats(values);
+  return `${min.toFixed(digits)}/${median.toFixed(digits)}/${max.toFixed(digits)}`;
+};
+const report = (f: Figure) => {
+  const ratios = f.bus.map((b, i) => b / (f.raw[i] ?? NaN));
+  const { median } = stats(ratios);
+  console.log(
+    `${f.label.padEnd(46)} bus ${triple(f.bus).padStart(17)} ev/s  raw ${triple(f.raw).padStart(17)} ev/s  ratio ${triple(ratios, 2)}  goal >= ${f.goal.toFixed(2)}x ${median >= f.goal ? 'met' : 'NOT met'} (median)`,
+  );
+};
 
 async function main(): Promise<void> {
   const t = await createTestEventBus('bench', { poolSize: WRITERS });
   const pool = new pg.Pool({ connectionString: t.url, max: WRITERS });
   const raw = `"${t.schema}".raw_events`;
+  const spoolDir = mkdtempSync(join(tmpdir(), 'hodei-bench-'));
   await pool.query(
     `CREATE TABLE ${raw} (LIKE "${t.schema}".events INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING INDEXES)`,
   );
+  const ungrouped = PostgresEventBus.create({
+    connectionString: t.url,
+    schema: t.schema,
+    poolSize: WRITERS,
+    groupCommit: false,
+  })._unsafeUnwrap();
+  const publisher = EventBusPublisher.open({
+    bus: t.bus,
+    spoolDirectory: spoolDir,
+  })._unsafeUnwrap();
   try {
-    // 1 and 2 alternate bus and raw rounds and keep each side's best, to damp the noise of a
-    // shared machine.
-    const perWriter = Math.floor(SINGLE_EVENTS / WRITERS / ROUNDS);
-    const quiet = PostgresEventBus.create({
-      connectionString: t.url,
-      schema: t.schema,
-      poolSize: WRITERS,
-      notify: false,
-    })._unsafeUnwrap();
-    const busSingleRound = async (bus: PostgresEventBus = t.bus) => {
+    // Bus and raw rounds alternate, each ratio against the raw round beside it.
+    const perWriter = Math.floor(SINGLE_EVENTS / WRITERS);
+    const writers = async (write: (w: number) => Promise<void>) => {
       const start = performance.now();
       await Promise.all(
         Array.from({ length: WRITERS }, async (_, w) => {
-          for (let i = 0; i < perWriter; i += 1) {
-            (await bus.store.append(nextEvent(`w-single-${w}`)))._unsafeUnwrap();
-          }
+          for (let i = 0; i < perWriter; i += 1) await write(w);
         }),
       );
       return rate(perWriter * WRITERS, performance.now() - start);
     };
+    const storeSingleRound = (bus: PostgresEventBus) =>
+      writers(async (w) => {
+        (await bus.store.append(nextEvent(`w-single-${w}`)))._unsafeUnwrap();
+      });
+    const publishRound = () =>
+      writers(async (w) => {
+        (await publisher.publish(nextEvent(`w-publish-${w}`)))._unsafeUnwrap();
+      });
     let rawPosition = 0;
-    const rawSingleRound = async () => {
-      const start = performance.now();
-      await Promise.all(
-        Array.from({ length: WRITERS }, async (_, w) => {
-          for (let i = 0; i < perWriter; i += 1) {
-            rawPosition += 1;
-            await pool.query(
-              `INSERT INTO ${raw} (${RAW_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
-              rawRow(nextEvent(`w-single-${w}`), rawPosition),
-            );
-          }
-        }),
-      );
-      return rate(perWriter * WRITERS, performance.now() - start);
-    };
-    const batches = Math.floor(BATCHES / ROUNDS);
+    const rawSingleRound = () =>
+      writers(async (w) => {
+        rawPosition += 1;
+        await pool.query(
+          `INSERT INTO ${raw} (${RAW_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
+          rawRow(nextEvent(`w-single-${w}`), rawPosition),
+        );
+      });
     const busBatchRound = async () => {
       const start = performance.now();
-      for (let b = 0; b < batches; b += 1) {
+      for (let b = 0; b < BATCHES; b += 1) {
         const events = Array.from({ length: 100 }, () => nextEvent(`w-batch-${b % 8}`));
         (await t.bus.store.appendBatch(events))._unsafeUnwrap();
       }
-      return rate(batches * 100, performance.now() - start);
+      return rate(BATCHES * 100, performance.now() - start);
     };
     const rawBatchRound = async () => {
       const start = performance.now();
-      for (let b = 0; b < batches; b += 1) {
+      for (let b = 0; b < BATCHES; b += 1) {
         const rows = Array.from({ length: 100 }, () => {
           rawPosition += 1;
           return rawRow(nextEvent(`w-batch-${b}`), rawPosition);
@@ -119,25 +154,45 @@ async function main(): Promise<void> {
           .join(',');
         await pool.query(`INSERT INTO ${raw} (${RAW_COLUMNS}) VALUES ${values}`, rows.flat());
       }
-      return rate(batches * 100, performance.now() - start);
+      return rate(BATCHES * 100, performance.now() - start);
     };
     // Warm-up (connections, plans, caches), not counted.
-    await busSingleRound();
+    await storeSingleRound(t.bus);
+    await storeSingleRound(ungrouped);
+    await publishRound();
     await rawSingleRound();
     await busBatchRound();
     await rawBatchRound();
-    const best = { busSingle: 0, quietSingle: 0, rawSingle: 0, busBatch: 0, rawBatch: 0 };
+    const figure = (label: string, goal: number): Figure => ({ label, goal, bus: [], raw: [] });
+    const store = figure(`store.append, ${WRITERS} writers x 1 event`, 1.5);
+    const published = figure(`publisher.publish, ${WRITERS} writers x 1 event`, 1.5);
+    const noGroup = figure(`  (no group commit) store.append, ${WRITERS} x 1`, 0);
+    const batch = figure('store.appendBatch, batches of 100', 0.9);
+    // Each bus figure is measured between two raw rounds and compared with their mean, and the
+    // figures take turns going first, so neither side gains from where it falls in a round.
+    const singles: [Figure, () => Promise<number>][] = [
+      [store, () => storeSingleRound(t.bus)],
+      [published, publishRound],
+      [noGroup, () => storeSingleRound(ungrouped)],
+    ];
     for (let round = 0; round < ROUNDS; round += 1) {
-      best.busSingle = Math.max(best.busSingle, await busSingleRound());
-      best.quietSingle = Math.max(best.quietSingle, await busSingleRound(quiet));
-      best.rawSingle = Math.max(best.rawSingle, await rawSingleRound());
-      best.busBatch = Math.max(best.busBatch, await busBatchRound());
-      best.rawBatch = Math.max(best.rawBatch, await rawBatchRound());
+      let before = await rawSingleRound();
+      for (let i = 0; i < singles.length; i += 1) {
+        const [f, run] = singles[(round + i) % singles.length] ?? singles[0]!;
+        const bus = await run();
+        const after = await rawSingleRound();
+        f.bus.push(bus);
+        f.raw.push((before + after) / 2);
+        before = after;
+      }
+      const rawBefore = await rawBatchRound();
+      batch.bus.push(await busBatchRound());
+      batch.raw.push((rawBefore + (await rawBatchRound())) / 2);
     }
-    line(`append, ${WRITERS} writers x 1 event`, best.busSingle, best.rawSingle);
-    line(`append, ${WRITERS} writers x 1 event, NOTIFY off`, best.quietSingle, best.rawSingle);
-    await quiet.close();
-    line('append, batches of 100', best.busBatch, best.rawBatch);
+    console.log(
+      `${ROUNDS} rounds, min/median/max; ratio = bus / mean of the raw rounds just before and after`,
+    );
+    for (const f of [store, published, noGroup, batch]) report(f);
 
     // 3. Delivery to one subscription vs raw keyset reads of the same rows.
     for (let b = 0; b < DELIVERY_EVENTS / 100; b += 1) {
@@ -172,8 +227,9 @@ async function main(): Promise<void> {
     const rawDelivery = rate(read, performance.now() - start);
     line(`delivery to one subscription (${total} events)`, busDelivery, rawDelivery);
 
-    // 4. Commit-to-handler latency, with NOTIFY and with polling alone.
-    for (const notify of [true, false]) {
+    // 4. Commit-to-handler latency: NOTIFY on, a lone writer and 16 concurrent ones (group
+    // commit), several rounds; then polling alone, once.
+    const latencyRound = async (notify: boolean, writerCount: number, perWriter: number) => {
       const writer = PostgresEventBus.create({
         connectionString: t.url,
         schema: t.schema,
@@ -187,34 +243,54 @@ async function main(): Promise<void> {
       })._unsafeUnwrap();
       const committedAt = new Map<string, number>();
       const handledAt = new Map<string, number>();
+      latencyRuns += 1;
       const latencySub = reader.subscriptions
         .subscribe({
-          name: `bench-latency-${String(notify)}`,
+          name: `bench-latency-${latencyRuns}`,
           from: 'end',
           handler: (s) => void handledAt.set(s.event.eventId, performance.now()),
         })
         ._unsafeUnwrap();
       await waitUntil(() => latencySub.state().active, 'lease');
       await new Promise((r) => setTimeout(r, 300));
-      const count = notify ? 300 : 60;
-      for (let i = 0; i < count; i += 1) {
-        const event = nextEvent('w-latency');
-        (await writer.store.append(event))._unsafeUnwrap();
-        committedAt.set(event.eventId, performance.now());
-        await new Promise((r) => setTimeout(r, notify ? 10 : 50 + Math.random() * 100));
-      }
-      await waitUntil(() => handledAt.size >= count, 'latency deliveries', 60_000);
-      const latencies = [...committedAt].map(([id, at]) =>
-        Math.max(0, (handledAt.get(id) ?? at) - at),
+      await Promise.all(
+        Array.from({ length: writerCount }, async (_, w) => {
+          for (let i = 0; i < perWriter; i += 1) {
+            const event = nextEvent(`w-latency-${w}`);
+            (await writer.store.append(event))._unsafeUnwrap();
+            committedAt.set(event.eventId, performance.now());
+            await new Promise((r) => setTimeout(r, notify ? 10 : 50 + Math.random() * 100));
+          }
+        }),
       );
-      console.log(
-        `commit -> handler, NOTIFY ${notify ? 'on ' : 'off'} (${count} events)      p50 ${percentile(latencies, 50).toFixed(1)} ms   p99 ${percentile(latencies, 99).toFixed(1)} ms`,
-      );
+      await waitUntil(() => handledAt.size >= committedAt.size, 'latency deliveries', 60_000);
       await latencySub.stop();
       await reader.close();
       await writer.close();
+      return [...committedAt].map(([id, at]) => Math.max(0, (handledAt.get(id) ?? at) - at));
+    };
+    let latencyRuns = 0;
+    for (const writerCount of [1, WRITERS]) {
+      const p50: number[] = [];
+      const p99: number[] = [];
+      for (let round = 0; round < 3; round += 1) {
+        const latencies = await latencyRound(true, writerCount, LATENCY_EVENTS / writerCount);
+        p50.push(percentile(latencies, 50));
+        p99.push(percentile(latencies, 99));
+      }
+      const { median } = stats(p99);
+      console.log(
+        `commit -> handler, NOTIFY on, ${String(writerCount).padStart(2)} writer(s), 3 rounds   p50 ${triple(p50, 1)} ms   p99 ${triple(p99, 1)} ms   goal p99 <= 50 ms ${median <= 50 ? 'met' : 'NOT met'} (median)`,
+      );
     }
+    const polled = await latencyRound(false, 1, 60);
+    console.log(
+      `commit -> handler, NOTIFY off, polling alone (60 events)   p50 ${percentile(polled, 50).toFixed(1)} ms   p99 ${percentile(polled, 99).toFixed(1)} ms`,
+    );
   } finally {
+    await publisher.close();
+    await ungrouped.close();
+    rmSync(spoolDir, { recursive: true, force: true });
     await pool.end();
     await sql`SELECT 1`.execute(t.bus.db).catch(() => undefined);
     await t.drop();

@@ -106,6 +106,16 @@ END
 $fn$`;
 }
 
+/**
+ * The append functions plan their statements once per session, and the generic plan of a
+ * table that was small then (a fresh log, statistics not yet gathered) scans it sequentially
+ * for ever after; every lookup they make has an index, so they forbid sequential scans.
+ */
+const APPEND_FUNCTION_SIGNATURES = [
+  'append_events(jsonb, bigint, boolean)',
+  'append_event(uuid, text, text, text, text, text, timestamptz, jsonb, jsonb, bigint, boolean)',
+];
+
 function migrationsFor(schema: string): Record<string, Migration> {
   const t = (name: string) => qualified(schema, name);
   return {
@@ -179,6 +189,16 @@ function migrationsFor(schema: string): Record<string, Migration> {
             resolved_at timestamptz,
             UNIQUE (subscription_name, event_id)
           )`.execute(db);
+      },
+    },
+    '0003_append_index_plans': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations are untyped by design
+      up: async (db: Kysely<any>) => {
+        for (const signature of APPEND_FUNCTION_SIGNATURES) {
+          await sql
+            .raw(`ALTER FUNCTION "${schema}".${signature} SET enable_seqscan = off`)
+            .execute(db);
+        }
       },
     },
   };

@@ -11,6 +11,7 @@ import type { EventBusDatabase } from '../schema/database.js';
 import type { AppendRow } from '../schema/append-statement.js';
 import { notifyChannel, qualified } from '../schema/migrations.js';
 import { AppendNotifier } from './append-notifier.js';
+import { type AppendPool, appendInTransaction, OwnTransactionAppend } from './append-queries.js';
 import { decodeCursor, encodeCursor, type LogPosition, START_POSITION } from './cursor.js';
 import {
   DEFAULT_MAX_EVENT_BYTES,
@@ -33,7 +34,10 @@ import {
   afterMatching,
   readCloudEventJsonAfter,
 } from './filtered-reads.js';
+import { GroupCommit } from './group-commit.js';
 import { type EventQuery, selectEvents } from './select-events.js';
+
+export type { AppendPool } from './append-queries.js';
 
 export interface AppendOptions {
   /**
@@ -75,20 +79,20 @@ export interface PostgresEventStoreOptions {
   /** Largest accepted event, as its stored JSON (default 64 KiB). */
   readonly maxEventBytes?: number;
   /**
-   * The pg pool behind `db`. When given, single-event appends outside a caller's transaction
-   * run as a named prepared statement straight on it, sparing the query builder and the
-   * server's parse on the hottest path; everything else goes through `db`.
+   * The pg pool behind `db`. When given, appends outside a caller's transaction run as named
+   * prepared statements straight on it, sparing the query builder and the server's parse on
+   * the hottest path; everything else goes through `db`.
    */
   readonly pool?: AppendPool;
-}
-
-/** The part of a `pg.Pool` the fast append path uses. */
-export interface AppendPool {
-  query<R extends object>(config: {
-    readonly name: string;
-    readonly text: string;
-    readonly values: unknown[];
-  }): Promise<{ rows: R[] }>;
+  /**
+   * Group commit (default true): concurrent appends outside a caller's transaction and without
+   * `expectedVersion` are committed together, in call order, one group at a time.
+   */
+  readonly groupCommit?: boolean;
+  /** Most events in one group (default 500); a larger single batch still goes, alone. */
+  readonly maxGroupEvents?: number;
+  /** Most groups committing at once (default 2); groups in flight never share a stream. */
+  readonly maxGroupsInFlight?: number;
 }
 
 const DEFAULT_LIMIT = 500;
@@ -114,19 +118,22 @@ export class PostgresEventStore implements WorkerEventHistory {
   readonly #notify: boolean;
   readonly #maxEventBytes: number;
   readonly #notifier: AppendNotifier | null;
-  readonly #pool: AppendPool | null;
-  readonly #appendOne: { readonly name: string; readonly text: string };
+  readonly #own: OwnTransactionAppend;
+  readonly #group: GroupCommit | null;
 
   constructor(options: PostgresEventStoreOptions) {
     this.#db = options.db;
     this.schema = options.schema ?? 'hodei';
-    this.#pool = options.pool ?? null;
-    // The statement name carries the schema: pg keeps one text per name and connection.
-    this.#appendOne = {
-      name: `hodei_append_event:${this.schema}`,
-      text: `SELECT * FROM "${this.schema}".append_event($1::uuid, $2, $3, $4, $5, $6,
-        $7::timestamptz, $8::jsonb, $9::jsonb, $10::bigint, false)`,
-    };
+    this.#own = new OwnTransactionAppend(this.#db, options.pool ?? null, this.schema);
+    this.#group =
+      options.groupCommit === false
+        ? null
+        : new GroupCommit((rows) => this.#own.run(rows, undefined), {
+            ...(options.maxGroupEvents === undefined ? {} : { maxEvents: options.maxGroupEvents }),
+            ...(options.maxGroupsInFlight === undefined
+              ? {}
+              : { maxInFlight: options.maxGroupsInFlight }),
+          });
     this.#notify = options.notify ?? true;
     this.#maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
     this.#notifier = this.#notify
@@ -145,15 +152,6 @@ export class PostgresEventStore implements WorkerEventHistory {
     event: LifecycleEvent,
     options: AppendOptions = {},
   ): ResultAsync<AppendedEvent, AppendError> {
-    const pool = options.executor === undefined ? this.#pool : null;
-    if (pool !== null) {
-      // The hot path: one event in a transaction of its own, one prepared statement.
-      const row = toEventRow(event, this.#maxEventBytes);
-      if (row.isErr()) return errAsync(row.error);
-      const invalid = invalidExpectedVersion(options.expectedVersion);
-      if (invalid !== null) return errAsync(invalid);
-      return new ResultAsync(this.#appendOnPool(pool, row.value, options.expectedVersion));
-    }
     return this.appendBatch([event], options).andThen((appended) => {
       const first = appended[0];
       return first === undefined
@@ -162,7 +160,11 @@ export class PostgresEventStore implements WorkerEventHistory {
     });
   }
 
-  /** Appends in order, all or nothing, in one statement (and one transaction unless joined). */
+  /**
+   * Appends in order, all or nothing, in one statement and one transaction: the caller's
+   * when `executor` is given, else its own, maybe shared with concurrent appends (group
+   * commit), which commit or fail with it.
+   */
   appendBatch(
     events: readonly LifecycleEvent[],
     options: AppendOptions = {},
@@ -183,75 +185,27 @@ export class PostgresEventStore implements WorkerEventHistory {
         message: 'expectedVersion applies to appends to a single stream',
       });
     }
-    const only = rows.length === 1 ? rows[0] : undefined;
-    const pool = options.executor === undefined ? this.#pool : null;
-    if (only !== undefined && pool !== null) {
-      return new ResultAsync(this.#appendOnPool(pool, only, expected)).map((one) => [one]);
-    }
-    const notifyInside = options.executor !== undefined && this.#notify;
-    const executor = options.executor ?? this.#db;
-    const query =
-      only === undefined
-        ? sql<AppendRow>`
-          SELECT * FROM ${qualified(this.schema, 'append_events')}(
-            ${`[${rows.map((r, i) => `${r.json.slice(0, -1)},"ord":${i + 1}}`).join(',')}]`}::jsonb,
-            ${expected ?? null}::bigint, ${notifyInside})`
-        : sql<AppendRow>`
-          SELECT * FROM ${qualified(this.schema, 'append_event')}(
-            ${only.row.event_id}::uuid, ${only.row.type}, ${only.row.source}, ${only.row.subject},
-            ${only.row.provider_id}, ${only.row.stream_id}, ${only.row.time}::timestamptz,
-            ${only.dataJson}::jsonb, ${only.metadataJson}::jsonb, ${expected ?? null}::bigint,
-            ${notifyInside})`;
-    return ResultAsync.fromPromise(query.execute(executor), (cause) =>
-      classifyDatabaseError(cause, 'append'),
-    ).andThen((res) => this.#appended(res.rows, expected, options.executor === undefined));
+    const executor = options.executor;
+    const own = executor === undefined;
+    const appending =
+      executor !== undefined
+        ? appendInTransaction(executor, this.schema, rows, expected, this.#notify)
+        : this.#group !== null && expected === undefined
+          ? this.#group.append(rows)
+          : this.#own.run(rows, expected);
+    return new ResultAsync(appending).andThen((out) => this.#appended(out, expected, own));
   }
 
-  /** Sends one NOTIFY in a transaction of its own: prepared on the pool when there is one. */
+  /**
+   * Sends one NOTIFY in a transaction of its own. A NOTIFY takes an xid, so its commit would
+   * wait for a WAL flush of its own; it is only a wake-up hint, sent after the events it
+   * announces committed, so it commits asynchronously (one simple-protocol round trip).
+   */
   #notifySender(channel: string): () => Promise<unknown> {
-    const pool = this.#pool;
-    if (pool === null) return () => sql`SELECT pg_notify(${channel}, '')`.execute(this.#db);
-    const statement = {
-      name: `hodei_notify:${this.schema}`,
-      text: "SELECT pg_notify($1, '')",
-      values: [channel],
-    };
-    return () => pool.query(statement);
-  }
-
-  /** One event as a named prepared statement on the pool (parsed once per connection). */
-  async #appendOnPool(
-    pool: AppendPool,
-    { row, dataJson, metadataJson }: EventRowJson,
-    expected: number | undefined,
-  ): Promise<Result<AppendedEvent, AppendError>> {
-    let rows: AppendRow[];
-    try {
-      const res = await pool.query<AppendRow>({
-        ...this.#appendOne,
-        values: [
-          row.event_id,
-          row.type,
-          row.source,
-          row.subject,
-          row.provider_id,
-          row.stream_id,
-          row.time,
-          dataJson,
-          metadataJson,
-          expected ?? null,
-        ],
-      });
-      rows = res.rows;
-    } catch (cause) {
-      return err(classifyDatabaseError(cause, 'append'));
-    }
-    return this.#appended(rows, expected, true).andThen((appended) => {
-      const first = appended[0];
-      return first === undefined
-        ? err({ type: 'InvalidAppend' as const, message: 'nothing was appended' })
-        : ok(first);
-    });
+    const statement = sql.raw(
+      `SET LOCAL synchronous_commit TO off; SELECT pg_notify('${channel.replaceAll("'", "''")}', '')`,
+    );
+    return () => statement.execute(this.#db);
   }
 
   /** The append function's rows as results; wakes subscribers after an own-transaction append. */
