@@ -34,6 +34,13 @@ async function stopInOrder(deps: StopDeps): Promise<void> {
   await step('HTTP', 2_500, () => app.close()); // stop accepting, finish in-flight requests
   await step('passes', 1_500, () => scheduler.stop());
   await step('background destroys', 1_000, () => service.drain());
+  // Stops a pass started and no longer waits for; queued ones stay terminating, for the next
+  // start's recovery and the force-remove rule.
+  await step('background stops', 1_000, () =>
+    Promise.all(
+      providers.flatMap((p) => (p.lifecycle === undefined ? [] : [p.lifecycle.manager.close()])),
+    ),
+  );
   if (config.removeWorkersOnShutdown)
     await step('remove workers', 3_000, () => service.removeAll(2_000));
   for (const w of watches) w.close();

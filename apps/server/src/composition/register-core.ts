@@ -34,6 +34,18 @@ export function registerCore(
   });
   c.register(TOKENS.pino, { useValue: pinoLogger });
   c.register(TOKENS.logger, { useValue: logger.value });
-  c.register(TOKENS.live, { useFactory: instanceCachingFactory(() => new LiveEventStream()) });
+  c.register(TOKENS.live, {
+    useFactory: instanceCachingFactory((d) => {
+      // With events written to a store, only what it does not have yet is kept per worker.
+      const bus = d.resolve(TOKENS.busPublisher);
+      if (bus === undefined) return new LiveEventStream();
+      return new LiveEventStream({
+        unstored: () => {
+          const state = bus.state();
+          return state.spooledCount > 0 || !state.connected;
+        },
+      });
+    }),
+  });
   return ok(logger.value);
 }

@@ -8,8 +8,17 @@ export type { EventFilter } from '@hodei/postgres-event-bus';
  * event store filters them (its `worker:<id>` stream), so live and catch-up agree.
  */
 export function matchesFilter(filter: EventFilter, event: LifecycleEvent): boolean {
+  return matchesSubject(filter, eventSubject(event), event.type);
+}
+
+/** The same, from an event's subject already worked out (once per event, not per client). */
+export function matchesSubject(
+  filter: EventFilter,
+  subject: string | undefined,
+  type: string,
+): boolean {
   return (
-    (filter.workerId === undefined || eventSubject(event) === filter.workerId) &&
-    (filter.type === undefined || event.type === filter.type)
+    (filter.workerId === undefined || subject === filter.workerId) &&
+    (filter.type === undefined || type === filter.type)
   );
 }

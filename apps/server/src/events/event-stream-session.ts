@@ -1,19 +1,12 @@
 import type { ServerResponse } from 'node:http';
-import type { LifecycleEvent } from '@hodei/domain';
 import type { EventStreamLimits } from '../config/event-stream-limits.js';
 import type { CatchUpEnd, CatchUpSource, PageSizes } from './catch-up-source.js';
-import { matchesFilter, type EventFilter } from './event-filter.js';
+import { matchesSubject, type EventFilter } from './event-filter.js';
 import { HeldEvents } from './held-events.js';
 import { RecentIds } from './recent-ids.js';
-import type { LiveEventStream } from './live-event-stream.js';
+import type { LiveEvent, LiveEventStream } from './live-event-stream.js';
 import { SseClient } from './sse-client.js';
-import {
-  HEARTBEAT_FRAME,
-  resetFrame,
-  RETRY_FRAME,
-  sseFrame,
-  type ResetReason,
-} from './sse-frames.js';
+import { HEARTBEAT_FRAME, resetFrame, RETRY_FRAME, type ResetReason } from './sse-frames.js';
 
 /**
  * Events read from the store, and written to the socket, at a time. Small pages fit the
@@ -78,7 +71,7 @@ export class EventStreamSession {
 
   async #run(): Promise<void> {
     const o = this.#o;
-    const unsubscribe = o.live.subscribe((e) => this.#onLive(e));
+    const unsubscribe = o.live.subscribe((_, live) => this.#onLive(live));
     const heartbeat = setInterval(() => this.#client.sendIfIdle(HEARTBEAT_FRAME), o.heartbeatMs);
     o.response.on('close', () => {
       clearInterval(heartbeat);
@@ -91,11 +84,11 @@ export class EventStreamSession {
     o.release();
   }
 
-  #onLive(event: LifecycleEvent): void {
-    if (!matchesFilter(this.#o.filter, event)) return;
-    if (this.#sent.take(event.eventId)) return;
-    if (this.#live) this.#client.send(sseFrame(event));
-    else this.#held.add(event);
+  #onLive(live: LiveEvent): void {
+    if (!matchesSubject(this.#o.filter, live.subject, live.event.type)) return;
+    if (this.#sent.take(live.event.eventId)) return;
+    if (this.#live) this.#client.send(live.frame);
+    else this.#held.add(live);
   }
 
   async #catchUp(lastEventId: string): Promise<void> {
@@ -148,7 +141,7 @@ export class EventStreamSession {
         return { kind: 'live' };
       }
       if (!(await this.#client.writable(this.#o.limits.catchUpStallMs))) return closed;
-      this.#client.writePage(this.#held.take(CATCH_UP_PAGE_SIZES.rest).map(sseFrame));
+      this.#client.writePage(this.#held.take(CATCH_UP_PAGE_SIZES.rest).map((h) => h.frame));
     }
   }
 

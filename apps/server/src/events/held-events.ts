@@ -1,4 +1,4 @@
-import type { LifecycleEvent } from '@hodei/domain';
+import type { LiveEvent } from './live-event-stream.js';
 
 /**
  * Live events that arrive while a catch-up runs, in arrival order and at most `max` of them;
@@ -6,7 +6,7 @@ import type { LifecycleEvent } from '@hodei/domain';
  * none and says so: the client is that far behind, and gets a `reset` instead.
  */
 export class HeldEvents {
-  readonly #events = new Map<string, LifecycleEvent>();
+  readonly #events = new Map<string, LiveEvent>();
   #overflowed = false;
 
   constructor(readonly max: number) {}
@@ -19,14 +19,15 @@ export class HeldEvents {
     return this.#overflowed;
   }
 
-  add(event: LifecycleEvent): void {
+  add(live: LiveEvent): void {
     if (this.#overflowed) return;
-    if (this.#events.size >= this.max && !this.#events.has(event.eventId)) {
+    const id = live.event.eventId;
+    if (this.#events.size >= this.max && !this.#events.has(id)) {
       this.#overflowed = true;
       this.#events.clear();
       return;
     }
-    this.#events.set(event.eventId, event);
+    this.#events.set(id, live);
   }
 
   /** An event the catch-up sent: not to be sent again. */
@@ -35,8 +36,8 @@ export class HeldEvents {
   }
 
   /** Removes and returns up to `n` of the oldest. */
-  take(n: number): LifecycleEvent[] {
-    const out: LifecycleEvent[] = [];
+  take(n: number): LiveEvent[] {
+    const out: LiveEvent[] = [];
     for (const [id, event] of this.#events) {
       if (out.length >= n) break;
       out.push(event);

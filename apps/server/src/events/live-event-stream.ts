@@ -1,8 +1,25 @@
 import type { ResultAsync } from 'neverthrow';
 import { okAsync, errAsync } from 'neverthrow';
-import type { LifecycleEvent, LifecycleEventPublisher, PublishError } from '@hodei/domain';
+import {
+  eventSubject,
+  type LifecycleEvent,
+  type LifecycleEventPublisher,
+  type PublishError,
+} from '@hodei/domain';
+import { RecentEvents } from './recent-events.js';
+import { sseFrame } from './sse-frames.js';
+import { WorkerHistories } from './worker-histories.js';
 
-export type LiveListener = (event: LifecycleEvent) => void;
+/** A live event as every SSE client gets it: its SSE frame built once, shared by all. */
+export interface LiveEvent {
+  readonly event: LifecycleEvent;
+  /** The worker it is about (`eventSubject`), for the `workerId` filter. */
+  readonly subject: string | undefined;
+  readonly frame: Buffer;
+}
+
+/** The event, and the same with its shared frame for SSE clients. */
+export type LiveListener = (event: LifecycleEvent, live: LiveEvent) => void;
 
 export interface LiveEventStreamOptions {
   /** Recent events kept for SSE resume without a database. */
@@ -11,27 +28,51 @@ export interface LiveEventStreamOptions {
   readonly perWorker?: number;
   /** Workers whose history is kept, the least recently active dropped first. */
   readonly workers?: number;
+  /**
+   * With an event store: whether the events published now may be missing from it (spooled,
+   * the database away). Only those are kept per worker, until the store has caught up; without
+   * this option every event is (no database: the memory is the only history).
+   */
+  readonly unstored?: () => boolean;
+}
+
+/** Fields unique to each event; the others' strings are shared with the rest of the server. */
+const OWN_STRINGS: ReadonlySet<string> = new Set(['eventId', 'occurredAt', 'correlationId']);
+
+/**
+ * The event rebuilt by `JSON.parse`, which gives it a shared hidden class and flat strings;
+ * strings it shares with the server's other records (worker id, provider, type, image) are the
+ * same strings again, not copies.
+ */
+function compactCopy(event: LifecycleEvent): LifecycleEvent {
+  const copy = JSON.parse(JSON.stringify(event)) as Record<string, unknown>;
+  const original = event as unknown as Readonly<Record<string, unknown>>;
+  for (const key of Object.keys(copy)) {
+    if (typeof copy[key] === 'string' && !OWN_STRINGS.has(key)) copy[key] = original[key];
+  }
+  return copy as unknown as LifecycleEvent;
 }
 
 /**
  * The always-on publisher behind `GET /v1/events`: fans each event out to live listeners and
- * keeps a bounded recent buffer and per-worker history for when no database is configured.
+ * keeps a bounded recent buffer and the per-worker history the event store does not have.
+ * What it keeps are compact copies: an event as the domain builds it carries a hidden class
+ * of its own and cons-string ids, several hundred bytes more than the same data parsed.
  */
 export class LiveEventStream implements LifecycleEventPublisher {
   readonly #listeners = new Set<LiveListener>();
-  readonly #buffer: LifecycleEvent[] = [];
-  readonly #byId = new Map<string, number>();
-  readonly #history = new Map<string, LifecycleEvent[]>();
-  #dropped = 0;
+  readonly #recent: RecentEvents;
+  readonly #histories: WorkerHistories;
+  readonly #unstored: (() => boolean) | undefined;
   #closed = false;
-  readonly #bufferSize: number;
-  readonly #perWorker: number;
-  readonly #workers: number;
 
   constructor(options: LiveEventStreamOptions = {}) {
-    this.#bufferSize = options.bufferSize ?? 10_000;
-    this.#perWorker = options.perWorker ?? 500;
-    this.#workers = options.workers ?? 10_000;
+    this.#recent = new RecentEvents(options.bufferSize ?? 10_000);
+    this.#histories = new WorkerHistories({
+      perWorker: options.perWorker ?? 500,
+      workers: options.workers ?? 10_000,
+    });
+    this.#unstored = options.unstored;
   }
 
   publish(event: LifecycleEvent): ResultAsync<void, PublishError> {
@@ -58,43 +99,46 @@ export class LiveEventStream implements LifecycleEventPublisher {
 
   /** Events after `eventId` still in the buffer, oldest first; `undefined` if it fell out. */
   after(eventId: string): LifecycleEvent[] | undefined {
-    const absolute = this.#byId.get(eventId);
-    if (absolute === undefined) return undefined;
-    return this.#buffer.slice(absolute - this.#dropped + 1);
+    return this.#recent.after(eventId);
   }
 
   /** The last event published, if any is still in the buffer. */
   newest(): LifecycleEvent | undefined {
-    return this.#buffer.at(-1);
+    return this.#recent.newest();
   }
 
+  /** The worker's events kept here: all of them without a store, else those it lacks. */
   historyOf(workerId: string): readonly LifecycleEvent[] | undefined {
-    return this.#history.get(workerId);
+    this.#forgetStored();
+    return this.#histories.of(workerId);
   }
 
   #accept(event: LifecycleEvent): void {
-    this.#byId.set(event.eventId, this.#dropped + this.#buffer.length);
-    this.#buffer.push(event);
-    if (this.#buffer.length > this.#bufferSize) {
-      const old = this.#buffer.shift();
-      if (old !== undefined) this.#byId.delete(old.eventId);
-      this.#dropped += 1;
+    const kept = compactCopy(event);
+    this.#recent.add(kept);
+    this.#keepHistory(kept);
+    if (this.#listeners.size === 0) return;
+    const live: LiveEvent = {
+      event,
+      subject: eventSubject(event),
+      frame: Buffer.from(sseFrame(event)),
+    };
+    for (const listener of this.#listeners) listener(event, live);
+  }
+
+  #keepHistory(event: LifecycleEvent): void {
+    if (!('workerId' in event) || event.workerId === undefined) return;
+    if (event.type === 'OrphanWorkerDetected') return;
+    if (this.#unstored !== undefined && !this.#unstored()) {
+      this.#forgetStored();
+      return;
     }
-    if (
-      'workerId' in event &&
-      event.workerId !== undefined &&
-      event.type !== 'OrphanWorkerDetected'
-    ) {
-      const list = this.#history.get(event.workerId) ?? [];
-      this.#history.delete(event.workerId);
-      list.push(event);
-      if (list.length > this.#perWorker) list.shift();
-      this.#history.set(event.workerId, list);
-      if (this.#history.size > this.#workers) {
-        const oldest = this.#history.keys().next().value;
-        if (oldest !== undefined) this.#history.delete(oldest);
-      }
-    }
-    for (const listener of this.#listeners) listener(event);
+    this.#histories.add(event.workerId, event);
+  }
+
+  /** Once the store has everything (the spool drained), what was kept for it can go. */
+  #forgetStored(): void {
+    if (this.#unstored === undefined || this.#histories.size === 0) return;
+    if (!this.#unstored()) this.#histories.clear();
   }
 }

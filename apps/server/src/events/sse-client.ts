@@ -1,5 +1,8 @@
 import type { ServerResponse } from 'node:http';
 
+/** A frame as written: live frames are one Buffer shared by every client. */
+export type Chunk = string | Buffer;
+
 export interface SseClientOptions {
   /** Frames queued behind a full socket before the client counts as too slow and is dropped. */
   readonly maxQueuedFrames: number;
@@ -10,12 +13,16 @@ export interface SseClientOptions {
 /**
  * One SSE connection's writes, with backpressure: once `write()` says the socket is full,
  * frames wait in a bounded queue until `drain`; a client whose queue overflows is
- * disconnected (it resumes with `Last-Event-ID`) rather than buffered without limit.
+ * disconnected (it resumes with `Last-Event-ID`) rather than buffered without limit. Live
+ * frames sent in one synchronous run (a batch of events) go out as one write: one chunk and
+ * one system call per client and batch, not per event.
  */
 export class SseClient {
   readonly #response: ServerResponse;
   readonly #options: SseClientOptions;
-  #queue: string[] = [];
+  #queue: Chunk[] = [];
+  /** Live frames of the current run, written together at its end. */
+  #pending: Chunk[] = [];
   #full = false;
   #closed = false;
   #waiters: ((writable: boolean) => void)[] = [];
@@ -30,10 +37,12 @@ export class SseClient {
   }
 
   /** A live frame: written now, or queued while the socket is full; overflowing drops the client. */
-  send(frame: string): void {
+  send(frame: Chunk): void {
     if (this.#closed) return;
     if (!this.#full) {
-      this.#write(frame);
+      this.#pending.push(frame);
+      if (this.#pending.length === 1) queueMicrotask(() => this.#flush());
+      else if (this.#pending.length >= this.#options.maxQueuedFrames) this.#flush();
       return;
     }
     this.#queue.push(frame);
@@ -42,6 +51,7 @@ export class SseClient {
 
   /** A frame only worth sending to a keeping-up client (a heartbeat). */
   sendIfIdle(frame: string): void {
+    this.#flush();
     if (!this.#closed && !this.#full) this.#write(frame);
   }
 
@@ -49,10 +59,11 @@ export class SseClient {
    * A page of catch-up frames in one write, outside the queue's bound: the catch-up waits for
    * `writable()` before it reads the next page, so at most one page is buffered.
    */
-  writePage(frames: readonly string[]): void {
+  writePage(frames: readonly Chunk[]): void {
     if (this.#closed || frames.length === 0) return;
+    this.#flush();
     if (this.#full) this.#queue.push(...frames);
-    else this.#write(frames.join(''));
+    else this.#write(joined(frames));
   }
 
   /**
@@ -72,7 +83,16 @@ export class SseClient {
     });
   }
 
-  #write(chunk: string): void {
+  #flush(): void {
+    if (this.#pending.length === 0) return;
+    const pending = this.#pending;
+    this.#pending = [];
+    if (this.#closed) return;
+    if (this.#full) this.#queue.push(...pending);
+    else this.#write(joined(pending));
+  }
+
+  #write(chunk: Chunk): void {
     if (this.#response.destroyed || this.#response.writableEnded) return;
     if (!this.#response.write(chunk)) this.#full = true;
   }
@@ -81,9 +101,9 @@ export class SseClient {
     this.#full = false;
     if (this.#queue.length > 0) {
       // The queue is bounded, so it goes in one write; the socket says whether it is full again.
-      const chunk = this.#queue.join('');
+      const queue = this.#queue;
       this.#queue = [];
-      this.#write(chunk);
+      this.#write(joined(queue));
     }
     if (!this.#full) this.#settle(true);
   }
@@ -91,6 +111,7 @@ export class SseClient {
   #onClose(): void {
     this.#closed = true;
     this.#queue = [];
+    this.#pending = [];
     this.#settle(false);
   }
 
@@ -101,12 +122,20 @@ export class SseClient {
   }
 
   #drop(): void {
-    const queued = this.#queue.length;
+    const queued = this.#queue.length + this.#pending.length;
     this.#queue = [];
+    this.#pending = [];
     this.#closed = true;
     // Not end(): its final chunk would wait behind the very bytes the client is not reading.
     this.#response.destroy();
     this.#options.onDropped?.(queued);
     this.#settle(false);
   }
+}
+
+/** Chunks as one: strings joined, or one Buffer when any is a Buffer (a copy of a few KiB). */
+function joined(chunks: readonly Chunk[]): Chunk {
+  if (chunks.length === 1) return chunks[0] ?? '';
+  if (chunks.every((c) => typeof c === 'string')) return chunks.join('');
+  return Buffer.concat(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
 }

@@ -4,21 +4,16 @@ import { toCloudEvent, type LifecycleEvent } from '@hodei/domain';
 export const RETRY_FRAME = 'retry: 2000\n\n';
 export const HEARTBEAT_FRAME = ': heartbeat\n\n';
 
-// Every client of a live event gets the same object: it is serialised once, not once per client.
-const frames = new WeakMap<LifecycleEvent, string>();
-
 /** An event's SSE frame from its CloudEvent JSON (one line): `id:` is the resume point. */
 export const frameOf = (eventId: string, type: string, cloudEventJson: string): string =>
   `id: ${eventId}\nevent: ${type}\ndata: ${cloudEventJson}\n\n`;
 
-/** An event as an SSE frame, serialised once however many clients it goes to. */
+/**
+ * An event as an SSE frame. A live event's is built once, by the live stream, and shared by
+ * every client; catch-ups build theirs from what they read.
+ */
 export function sseFrame(event: LifecycleEvent): string {
-  let frame = frames.get(event);
-  if (frame === undefined) {
-    frame = frameOf(event.eventId, event.type, JSON.stringify(toCloudEvent(event)));
-    frames.set(event, frame);
-  }
-  return frame;
+  return frameOf(event.eventId, event.type, JSON.stringify(toCloudEvent(event)));
 }
 
 export type ResetReason = 'unknown-event' | 'catch-up-limit' | 'catch-up-failed';

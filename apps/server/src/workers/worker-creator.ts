@@ -1,5 +1,4 @@
 import {
-  isTerminal,
   OWNERSHIP_LABELS,
   type OperationContext,
   type Worker,
@@ -88,7 +87,7 @@ export class WorkerCreator {
     }
     const existing = this.lookup.find(workerId);
     if (existing !== undefined) return this.#repeat(existing.worker, spec, fingerprint, entry.id);
-    const live = lifecycle.manager.listWorkers().filter((w) => !isTerminal(w.state)).length;
+    const live = lifecycle.manager.countLiveWorkers();
     const pending = this.#pending.get(entry.id) ?? 0;
     if (live + pending >= this.limits.maxWorkers)
       return err(tooMany(entry.id, this.limits.maxWorkers));

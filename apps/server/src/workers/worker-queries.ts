@@ -1,6 +1,7 @@
 import type { LifecycleEvent, LogLine, WorkerMode, WorkerState } from '@hodei/domain';
 import { err, ok, type Result } from 'neverthrow';
-import { compareKey, decodeCursor, encodeCursor, type Row } from './list-cursor.js';
+import { compareKey, decodeCursor, encodeCursor, type CursorKey, type Row } from './list-cursor.js';
+import type { ProviderEntry } from './provider-entry.js';
 import { capLogLines, DEFAULT_LOG_LIMITS, type LogLimits } from './log-response.js';
 import { validationFailed, workerNotFound, type WorkerServiceError } from './service.errors.js';
 import type { WorkerLookup } from './worker-lookup.js';
@@ -45,16 +46,15 @@ export class WorkerQueries {
       return err(
         validationFailed([{ path: 'cursor', message: 'not a cursor this server issued' }]),
       );
-    // Sorted by (creation time, id) on the raw records; only the page is turned into views.
-    const rows = await this.#rows(request);
+    // Each provider gives its first `limit + 1` rows after the cursor, in (creation time, id)
+    // order; the merge of those is the page, and one row beyond it says there is more.
+    const rows = await this.#rowsAfter(request, after, request.limit + 1);
     if (rows.isErr()) return err(rows.error);
     const sorted = rows.value.sort((a, b) => compareKey(a, [b.createdAt, b.id]));
-    const start = after === undefined ? 0 : sorted.findIndex((row) => compareKey(row, after) > 0);
-    const from = start === -1 ? sorted.length : start;
-    const page = sorted.slice(from, from + request.limit);
+    const page = sorted.slice(0, request.limit);
     const items = page.map((row) => row.view());
     const last = page.at(-1);
-    const more = from + request.limit < sorted.length;
+    const more = sorted.length > request.limit;
     return ok({ items, nextCursor: more && last !== undefined ? encodeCursor(last) : null });
   }
 
@@ -96,29 +96,50 @@ export class WorkerQueries {
     return ok(events.value);
   }
 
-  /** Every worker the request's filters let through, in no order. */
-  async #rows(request: ListRequest): Promise<Result<Row[], WorkerServiceError>> {
+  /** Up to `count` rows of each provider after `after` that the request's filters let through. */
+  async #rowsAfter(
+    request: ListRequest,
+    after: CursorKey | undefined,
+    count: number,
+  ): Promise<Result<Row[], WorkerServiceError>> {
     const rows: Row[] = [];
     for (const entry of this.lookup.providers) {
       if (request.providerId !== undefined && entry.id !== request.providerId) continue;
       if (entry.lifecycle !== undefined) {
-        for (const w of entry.lifecycle.manager.listWorkers({
+        const page = entry.lifecycle.manager.listWorkersPage({
+          limit: count,
+          ...(after === undefined ? {} : { after }),
           ...(request.state === undefined ? {} : { state: request.state }),
           ...(request.mode === undefined ? {} : { mode: request.mode }),
-        })) {
+        });
+        for (const w of page)
           rows.push({ createdAt: w.createdAt, id: w.id, view: () => workerView(w) });
-        }
       } else {
-        const listed = await entry.provider.listManagedWorkers();
+        const listed = await this.#bareRows(entry, request);
         if (listed.isErr()) return err(listed.error);
-        for (const r of listed.value) {
-          const view = resourceView(r, entry.id, entry.policy);
-          if (view === undefined) continue;
-          if (request.state !== undefined && view.state !== request.state) continue;
-          if (request.mode !== undefined && view.mode !== request.mode) continue;
-          rows.push({ createdAt: Date.parse(view.createdAt), id: view.id, view: () => view });
-        }
+        const sorted = listed.value
+          .filter((row) => after === undefined || compareKey(row, after) > 0)
+          .sort((a, b) => compareKey(a, [b.createdAt, b.id]));
+        rows.push(...sorted.slice(0, count));
       }
+    }
+    return ok(rows);
+  }
+
+  /** With lifecycle management off: the provider's labelled resources, read each time. */
+  async #bareRows(
+    entry: ProviderEntry,
+    request: ListRequest,
+  ): Promise<Result<Row[], WorkerServiceError>> {
+    const listed = await entry.provider.listManagedWorkers();
+    if (listed.isErr()) return err(listed.error);
+    const rows: Row[] = [];
+    for (const r of listed.value) {
+      const view = resourceView(r, entry.id, entry.policy);
+      if (view === undefined) continue;
+      if (request.state !== undefined && view.state !== request.state) continue;
+      if (request.mode !== undefined && view.mode !== request.mode) continue;
+      rows.push({ createdAt: Date.parse(view.createdAt), id: view.id, view: () => view });
     }
     return ok(rows);
   }
