@@ -5,7 +5,14 @@ import { errorMessage, type LifecycleError } from './lifecycle.errors.js';
 /** One stop of a worker's resource, and what comes after it (reading its exit back). */
 export type StopWork = () => ResultAsync<unknown, LifecycleError>;
 
+/** The resource a stop is of: a worker re-created under its id is another target. */
+export interface StopTarget {
+  readonly workerId: string;
+  readonly resourceId: string;
+}
+
 interface QueuedStop {
+  readonly workerId: string;
   readonly kind: string;
   readonly work: StopWork;
 }
@@ -18,16 +25,20 @@ export interface BackgroundStopsDeps {
 
 /**
  * The stops a pass has decided and no longer waits for: a stop can take a worker's whole
- * graceful timeout (PID 1 ignoring SIGTERM), and the pass must not. At most one per worker
- * is queued or under way; each ends in a log line on failure, never in a rejection. The
+ * graceful timeout (PID 1 ignoring SIGTERM), and the pass must not. At most one per resource
+ * is queued or under way (a worker re-created under the same id while its predecessor's stop
+ * runs gets its own); each ends in a log line on failure, counted for the next pass's stats,
+ * never in a rejection. The
  * worker stays terminating until its exit is read (here, pushed or reconciled) or the
  * force-remove rule ends it.
  */
 export class BackgroundStops {
   readonly #deps: BackgroundStopsDeps;
+  /** By resource id. */
   readonly #queued = new Map<string, QueuedStop>();
   readonly #running = new Map<string, Promise<void>>();
   #closed = false;
+  #failures = 0;
 
   constructor(deps: BackgroundStopsDeps) {
     this.#deps = { ...deps, concurrency: Math.max(1, deps.concurrency) };
@@ -38,18 +49,25 @@ export class BackgroundStops {
     return this.#queued.size + this.#running.size;
   }
 
-  /** Whether a stop of the worker is queued or under way. */
-  has(workerId: string): boolean {
-    return this.#queued.has(workerId) || this.#running.has(workerId);
+  /** Whether a stop of the resource is queued or under way. */
+  has(resourceId: string): boolean {
+    return this.#queued.has(resourceId) || this.#running.has(resourceId);
+  }
+
+  /** The stops that failed since the last call (a pass reports them as its errors). */
+  takeFailures(): number {
+    const n = this.#failures;
+    this.#failures = 0;
+    return n;
   }
 
   /**
-   * Queues the worker's stop unless one is already queued or under way, or the stops are
-   * closed: `false` then, and `work` is not run.
+   * Queues the stop of the target's resource unless one is already queued or under way, or
+   * the stops are closed: `false` then, and `work` is not run.
    */
-  start(workerId: string, kind: string, work: StopWork): boolean {
-    if (this.#closed || this.has(workerId)) return false;
-    this.#queued.set(workerId, { kind, work });
+  start(target: StopTarget, kind: string, work: StopWork): boolean {
+    if (this.#closed || this.has(target.resourceId)) return false;
+    this.#queued.set(target.resourceId, { workerId: target.workerId, kind, work });
     this.#pump();
     return true;
   }
@@ -78,20 +96,22 @@ export class BackgroundStops {
     while (this.#running.size < this.#deps.concurrency) {
       const next = this.#queued.entries().next();
       if (next.done === true) return;
-      const [workerId, stop] = next.value;
-      this.#queued.delete(workerId);
+      const [resourceId, stop] = next.value;
+      this.#queued.delete(resourceId);
       const done = (): void => {
-        this.#running.delete(workerId);
+        this.#running.delete(resourceId);
         this.#pump();
       };
-      this.#running.set(workerId, this.#run(workerId, stop).then(done, done));
+      this.#running.set(resourceId, this.#run(stop).then(done, done));
     }
   }
 
-  async #run(workerId: string, stop: QueuedStop): Promise<void> {
+  async #run(stop: QueuedStop): Promise<void> {
+    const { workerId } = stop;
     try {
       const result = await stop.work();
       if (result.isErr()) {
+        this.#failures += 1;
         this.#deps.logger.warn('background stop failed', {
           workerId,
           kind: stop.kind,
@@ -99,6 +119,7 @@ export class BackgroundStops {
         });
       }
     } catch (cause) {
+      this.#failures += 1;
       this.#deps.logger.error('background stop threw', {
         workerId,
         kind: stop.kind,

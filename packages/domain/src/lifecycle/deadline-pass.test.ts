@@ -224,7 +224,7 @@ describe('the deadline pass with stops in the background', () => {
       return stop(handle, options);
     };
     const stats = (await h.manager.runGcCycle())._unsafeUnwrap();
-    expect(stats).toMatchObject({ lifetimeExceeded: 2, errors: 0 });
+    expect(stats.lifetimeExceeded).toBe(2);
     await h.advance(GRACE);
     slow.release();
     await h.manager.whenStopsSettled();
@@ -235,6 +235,41 @@ describe('the deadline pass with stops in the background', () => {
       { message: 'background stop failed' },
     ]);
     expect(h.manager.listWorkers({ state: 'terminating' })).toHaveLength(2);
+    // Each failure is an error of one pass, the one during which or after which it failed.
+    const next = (await h.manager.runGcCycle())._unsafeUnwrap();
+    expect(stats.errors + next.errors).toBe(2);
+    expect((await h.manager.runGcCycle())._unsafeUnwrap().errors).toBe(0);
+  });
+
+  it('stops a worker re-created under the same id while its predecessor’s stop still hangs', async () => {
+    const { h, slow } = slowHarness();
+    const ttl = EphemeralWorkerPolicy.builder(policy)
+      .ttlAfterCompletion(s(10))
+      .build()
+      ._unsafeUnwrap();
+    const first = await h.create({ workerId: 'w-same' as never, policy: ttl });
+    await h.advance(s(600));
+    await h.manager.runGcCycle();
+    // Its stop never returns: force-removed, then cleaned up, then the id is free again.
+    await h.advance(GRACE + s(31));
+    await h.manager.runGcCycle();
+    await h.advance(s(11));
+    await h.manager.runGcCycle();
+    expect(h.manager.getWorker('w-same')).toBeUndefined();
+    const second = await h.create({ workerId: 'w-same' as never, policy: ttl });
+    expect(second.resourceId).not.toBe(first.resourceId);
+    await h.advance(s(600));
+    await h.manager.runGcCycle();
+    await flush();
+    expect(slow.stopCalls).toBe(2);
+    await h.advance(GRACE);
+    slow.release();
+    await h.manager.whenStopsSettled();
+    expect(h.manager.getWorker('w-same')).toMatchObject({
+      resourceId: second.resourceId,
+      state: 'terminated',
+      exitCode: 143,
+    });
   });
 
   it('close() waits for the stops under way, drops the queued ones and starts no more', async () => {
@@ -267,15 +302,15 @@ describe('BackgroundStops', () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((r) => (release = r));
     const work = () => new ResultAsync(gate.then(() => ok(undefined)));
-    expect(stops.start('w1', 'terminate', work)).toBe(true);
-    expect(stops.start('w2', 'terminate', work)).toBe(true);
-    expect(stops.start('w1', 'terminate', work)).toBe(false);
-    expect(stops.start('w2', 'terminate', work)).toBe(false);
+    expect(stops.start({ workerId: 'w1', resourceId: 'r-w1' }, 'terminate', work)).toBe(true);
+    expect(stops.start({ workerId: 'w2', resourceId: 'r-w2' }, 'terminate', work)).toBe(true);
+    expect(stops.start({ workerId: 'w1', resourceId: 'r-w1' }, 'terminate', work)).toBe(false);
+    expect(stops.start({ workerId: 'w2', resourceId: 'r-w2' }, 'terminate', work)).toBe(false);
     expect(stops.size).toBe(2);
     release();
     await stops.settled();
     expect(stops.size).toBe(0);
-    expect(stops.start('w1', 'terminate', work)).toBe(true);
+    expect(stops.start({ workerId: 'w1', resourceId: 'r-w1' }, 'terminate', work)).toBe(true);
     await stops.settled();
   });
 });

@@ -24,7 +24,7 @@ export interface DeadlinePassDeps {
   readonly events: Pick<LifecycleEventEmitter, 'publish' | 'meta' | 'workerMeta'>;
   readonly provider: Pick<WorkerProvider, 'stopWorker' | 'destroyWorker'>;
   /** Where the stops the pass decides run: the pass does not wait for them. */
-  readonly stops: Pick<BackgroundStops, 'start'>;
+  readonly stops: Pick<BackgroundStops, 'start' | 'takeFailures'>;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Provider calls the pass makes at once. */
@@ -84,6 +84,9 @@ export class DeadlinePass {
     }
     // Failed actions are tried again next cycle, not in a loop within this one.
     for (const id of retry) registry.retryAt(id, clock.now());
+    // Stops started by earlier passes that failed since: errors too, though the pass did not
+    // wait for them.
+    stats.errors += this.#deps.stops.takeFailures();
     stats.orphansDetected = this.#deps.orphans.takeDetectedSincePass();
     stats.durationMs = clock.now() - started;
     await events.publish({
@@ -180,7 +183,7 @@ export class DeadlinePass {
   /** Starts the stop of a terminating worker; once it has exited, it is marked terminated. */
   #stopTerminating(w: Worker, ctx: OperationContext): void {
     const { registry, observer, stops } = this.#deps;
-    stops.start(w.id, 'terminate', () => {
+    stops.start({ workerId: w.id, resourceId: w.resourceId }, 'terminate', () => {
       // Its turn may come after its exit or a force-remove ended it: then nothing to stop.
       const current = registry.get(w.id);
       return current?.state === 'terminating' && current.resourceId === w.resourceId
@@ -210,7 +213,7 @@ export class DeadlinePass {
       })
       .map((failed) => {
         if (failed === undefined) return false;
-        stops.start(failed.id, 'failStartup', () =>
+        stops.start({ workerId: failed.id, resourceId: failed.resourceId }, 'failStartup', () =>
           // Cleaned up meanwhile (no retention): its resource is already removed.
           registry.get(failed.id)?.resourceId === failed.resourceId
             ? provider.stopWorker(handleOf(failed), {

@@ -25,9 +25,11 @@ interface Real {
   readonly h: LifecycleHarness;
 }
 
+// Lifetime and idle timeout beyond what 40 commands can advance the clock (an expire is
+// about 2 minutes): the model does not predict those two rules.
 const policy = EphemeralWorkerPolicy.builder()
-  .maxLifetime(3_600_000)
-  .idleTimeout(600_000)
+  .maxLifetime(86_400_000)
+  .idleTimeout(43_200_000)
   .ttlAfterCompletion(60_000)
   .build()
   ._unsafeUnwrap();
