@@ -4,6 +4,7 @@ export type ApiErrorReason =
   | 'AlreadyExists'
   | 'Invalid'
   | 'BadRequest'
+  | 'Expired'
   | 'InternalError'
   | 'ServiceUnavailable'
   | 'Timeout';
@@ -27,6 +28,7 @@ const CODES: Record<ApiErrorReason, number> = {
   AlreadyExists: 409,
   Invalid: 422,
   BadRequest: 400,
+  Expired: 410,
   InternalError: 500,
   ServiceUnavailable: 503,
   Timeout: 504,

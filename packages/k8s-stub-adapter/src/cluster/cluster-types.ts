@@ -28,6 +28,28 @@ export interface ListOptions {
   readonly labelSelector?: string;
 }
 
+/** A list in chunks, as the API server's `limit` and `continue` parameters ask. */
+export interface ListPageOptions extends ListOptions {
+  /** At most this many objects in the page; all that are left when absent or not positive. */
+  readonly limit?: number;
+  /** The previous page's `metadata.continue`: this page carries on from there. */
+  readonly continue?: string;
+}
+
+/** The `metadata` of a list (a `ListMeta`). */
+export interface ListMeta {
+  /** The resource version the list was taken at: the same on every page of one list. */
+  readonly resourceVersion: string;
+  /** Present when more objects follow: pass it as `continue` to get the next page. */
+  readonly continue?: string;
+}
+
+/** One page of a list: a `JobList` or a `PodList`. */
+export interface ObjectList<T> {
+  readonly metadata: ListMeta;
+  readonly items: T[];
+}
+
 export type PropagationPolicy = 'Background' | 'Foreground' | 'Orphan';
 
 export interface DeleteOptions {
@@ -79,6 +101,12 @@ export interface SimulatedClusterOptions {
   readonly shutdownMs?: number;
   /** From a node's loss to its pods being marked Failed (they are Unknown meanwhile). Default 40 s. */
   readonly nodeLostFailAfterMs?: number;
+  /**
+   * How often the API server compacts its history (`--etcd-compaction-interval`): a paged
+   * list's continue token expires (410 Gone) once a compaction follows its first page.
+   * Default 5 minutes.
+   */
+  readonly compactionIntervalMs?: number;
   /**
    * What a container does: its run time, exit code and output. The default reads the command
    * with `simulateCommand`, and a pod labelled `hodei.mode=agent` runs until deleted.

@@ -1,17 +1,19 @@
 import { iso, TERMINAL } from './api-object.js';
-import type { IPod } from './cluster-types.js';
+import type { IPod, WatchEventType } from './cluster-types.js';
 import { setContainer } from './container-status.js';
 import { nodeOf, type NodeState } from './node-state.js';
 import type { ObjectStore } from './object-store.js';
-import { killTiming, nextPodEvent, type PodEvent } from './pod-events.js';
+import { killTiming, nextPodEvent, podWakeAt, type PodEvent } from './pod-events.js';
 import { recordOutput } from './pod-logs.js';
 import type { PodRuntime, PodRuntimes } from './pod-runtime.js';
+import { TimerQueue } from './timer-queue.js';
 
 const DEADLINE_MESSAGE = 'Pod was active on the node longer than the specified deadline';
 
 /**
  * The kubelets of the ready nodes: start containers, end them (exit, deadline, deletion) and
- * confirm deletions. A lost node's kubelet does nothing.
+ * confirm deletions. A lost node's kubelet does nothing. Each pod is looked at when its next
+ * event is due (a timer queue), not on every pass.
  */
 export class Kubelet {
   readonly #store: ObjectStore;
@@ -19,6 +21,8 @@ export class Kubelet {
   readonly #nodes: readonly NodeState[];
   /** How long a container takes to exit after SIGTERM. */
   readonly #shutdownMs: number;
+  /** Uids of pods by when the kubelet next has something to do for them. */
+  readonly #wakes = new TimerQueue<string>();
 
   constructor(
     store: ObjectStore,
@@ -32,15 +36,46 @@ export class Kubelet {
     this.#shutdownMs = shutdownMs;
   }
 
+  /** Schedules the pod's next wake-up from its current state. */
+  podChanged(pod: IPod, type: WatchEventType): void {
+    if (type !== 'DELETED') this.#schedule(pod);
+  }
+
   run(now: number): boolean {
     let changed = false;
-    for (const { namespace, pod } of this.#store.allPodsLive()) {
+    const pods: IPod[] = [];
+    for (const uid of new Set(this.#wakes.popDue(now))) {
+      const pod = this.#store.podByUid(uid);
+      if (pod !== undefined) pods.push(pod);
+    }
+    for (const pod of pods.sort(this.#store.order)) {
       const runtime = this.#runtimes.get(pod.metadata?.uid ?? '');
       const node = nodeOf(this.#nodes, pod);
       if (runtime === undefined || node === undefined || node.lostAt !== null) continue;
-      changed = this.#advancePod(namespace, pod, runtime, now) || changed;
+      changed = this.#advancePod(pod.metadata?.namespace ?? '', pod, runtime, now) || changed;
+      // Some of what it knows changes without a write (a container signalled): look again.
+      if (this.#store.podByUid(pod.metadata?.uid ?? '') === pod) this.#schedule(pod);
     }
+    if (this.#wakes.size > 2 * this.#store.podCount + 1_024) this.#compact();
     return changed;
+  }
+
+  #schedule(pod: IPod): void {
+    const uid = pod.metadata?.uid ?? '';
+    const runtime = this.#runtimes.get(uid);
+    if (runtime === undefined) return;
+    const at = podWakeAt(pod, runtime, this.#shutdownMs);
+    if (at !== Infinity) this.#wakes.push(at, uid);
+  }
+
+  /** Drops the wake-ups of pods gone, and all but the earliest of each pod. */
+  #compact(): void {
+    const seen = new Set<string>();
+    this.#wakes.compact((_, uid) => {
+      const keep = !seen.has(uid) && this.#store.podByUid(uid) !== undefined;
+      seen.add(uid);
+      return keep;
+    });
   }
 
   /** Applies, in time order, every pod event due by `now`: start, exit, deadline, deletion. */

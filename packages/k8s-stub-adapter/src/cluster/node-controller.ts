@@ -26,6 +26,8 @@ export class NodeController {
 
   run(now: number): boolean {
     let changed = false;
+    // Nothing to do while every node reports (the usual case): no pass over the pods.
+    if (this.#nodes.every((n) => n.lostAt === null)) return false;
     for (const { pod } of this.#store.allPodsLive()) {
       const node = nodeOf(this.#nodes, pod);
       const runtime = this.#runtimes.get(pod.metadata?.uid ?? '');

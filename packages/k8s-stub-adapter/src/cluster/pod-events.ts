@@ -14,8 +14,32 @@ export function nextPodEvent(
   now: number,
   shutdownMs: number,
 ): PodEvent | null {
+  const order: Record<PodEvent['kind'], number> = { exit: 0, killed: 1, signal: 2, start: 3 };
+  const due = pendingPodEvents(pod, runtime, shutdownMs)
+    .filter((e) => e.at <= now)
+    .sort((a, b) => a.at - b.at || order[a.kind] - order[b.kind]);
+  return due[0] ?? null;
+}
+
+/**
+ * When the kubelet next has something to do for the pod: its earliest pending event, at once
+ * (-Infinity) for a finished pod whose deletion it must confirm, never (Infinity) otherwise.
+ * It changes only when the pod, or what the kubelet knows of it, does.
+ */
+export function podWakeAt(pod: IPod, runtime: PodRuntime, shutdownMs: number): number {
+  if (TERMINAL.includes(pod.status?.phase ?? ''))
+    return pod.metadata?.deletionTimestamp !== undefined && !runtime.stuckTerminating
+      ? -Infinity
+      : Infinity;
+  let at = Infinity;
+  for (const e of pendingPodEvents(pod, runtime, shutdownMs)) at = Math.min(at, e.at);
+  return at;
+}
+
+/** Every event the pod's container has coming, due or not; none once the pod finished. */
+function pendingPodEvents(pod: IPod, runtime: PodRuntime, shutdownMs: number): PodEvent[] {
   const status = pod.status ?? {};
-  if (TERMINAL.includes(status.phase ?? '')) return null;
+  if (TERMINAL.includes(status.phase ?? '')) return [];
   const m = pod.metadata ?? {};
   const events: PodEvent[] = [];
   if (runtime.startedAt !== null && runtime.run.runMs !== null)
@@ -47,11 +71,7 @@ export function nextPodEvent(
   }
   if (runtime.startedAt === null && runtime.startAt !== null)
     events.push({ kind: 'start', at: runtime.startAt });
-  const order: Record<PodEvent['kind'], number> = { exit: 0, killed: 1, signal: 2, start: 3 };
-  const due = events
-    .filter((e) => e.at <= now)
-    .sort((a, b) => a.at - b.at || order[a.kind] - order[b.kind]);
-  return due[0] ?? null;
+  return events;
 }
 
 /**

@@ -11,6 +11,8 @@ import type {
   IPod,
   JobSpecPatch,
   ListOptions,
+  ListPageOptions,
+  ObjectList,
   PodLog,
   PodSpecPatch,
   SimulatedClusterOptions,
@@ -55,6 +57,8 @@ export class SimulatedCluster {
   readonly #kubelet: Kubelet;
   readonly #jobController: JobController;
   readonly #garbageCollector: GarbageCollector;
+  readonly #compactionIntervalMs: number;
+  #compactedAt: number;
   /** Every API call, by verb: tests read it. */
   readonly calls: Record<ApiVerb, number>;
   /** Every injected API failure, in order, and whether a timed-out write took effect. */
@@ -73,9 +77,23 @@ export class SimulatedCluster {
       options.startLatencyMs ?? { min: 500, max: 1_500 },
       options.workload ?? defaultWorkload,
     );
-    this.#store = new ObjectStore(clock, random, this.#watch, (kind, uid) => {
-      if (kind === 'Job') this.#jobController.forget(uid);
-      else this.#runtimes.forget(uid);
+    // The controllers hear of every write as it is made, and so know what they have to do.
+    this.#store = new ObjectStore(clock, random, this.#watch, {
+      jobChanged: (job, type) => {
+        this.#jobController.jobChanged(job);
+        if (type !== 'DELETED') this.#ttlController.jobChanged(job);
+        this.#garbageCollector.jobChanged(job, type);
+      },
+      podChanged: (pod, type) => {
+        this.#scheduler.podChanged(pod, type);
+        this.#kubelet.podChanged(pod, type);
+        this.#jobController.podChanged(pod);
+        this.#garbageCollector.podChanged(pod, type);
+      },
+      forget: (kind, uid) => {
+        if (kind === 'Job') this.#jobController.forget(uid);
+        else this.#runtimes.forget(uid);
+      },
     });
     this.#admission = new ObjectAdmission(this.#store, this.#runtimes);
     this.#deletion = new PodDeletion(this.#store, this.#runtimes, clock);
@@ -96,6 +114,8 @@ export class SimulatedCluster {
     this.#jobController = new JobController(this.#store, this.#admission, this.#deletion);
     this.#garbageCollector = new GarbageCollector(this.#store, this.#deletion, clock);
     for (const name of ['default', 'kube-system']) this.#store.addNamespace(name);
+    this.#compactionIntervalMs = options.compactionIntervalMs ?? 300_000;
+    this.#compactedAt = clock.now();
   }
 
   get clock(): Clock {
@@ -135,9 +155,15 @@ export class SimulatedCluster {
   }
 
   listJobs(namespace: string, options: ListOptions = {}): Result<IJob[], ApiError> {
-    return this.#faults.call('list', () =>
-      this.#store.list(namespace, options, (ns) => [...ns.jobs.values()]),
-    );
+    return this.#faults.call('list', () => this.#store.listJobs(namespace, options));
+  }
+
+  /** One page of a Jobs list: at most `limit`, carrying on from `continue` (see `listPodPage`). */
+  listJobPage(
+    namespace: string,
+    options: ListPageOptions = {},
+  ): Result<ObjectList<IJob>, ApiError> {
+    return this.#faults.call('list', () => this.#store.listJobPage(namespace, options));
   }
 
   patchJob(namespace: string, name: string, patch: JobSpecPatch): Result<IJob, ApiError> {
@@ -173,9 +199,21 @@ export class SimulatedCluster {
   }
 
   listPods(namespace: string, options: ListOptions = {}): Result<IPod[], ApiError> {
-    return this.#faults.call('list', () =>
-      this.#store.list(namespace, options, (ns) => [...ns.pods.values()]),
-    );
+    return this.#faults.call('list', () => this.#store.listPods(namespace, options));
+  }
+
+  /**
+   * One page of a pods list, as the API server's `limit` and `continue` give it: each object
+   * that exists throughout the list comes exactly once, in creation order; objects created
+   * after the first page do not come. Every page reports the list's `resourceVersion`; the
+   * last has no `continue`. A malformed token is 400 BadRequest; one from before the last
+   * compaction (every `compactionIntervalMs`) is 410 Gone, reason `Expired`.
+   */
+  listPodPage(
+    namespace: string,
+    options: ListPageOptions = {},
+  ): Result<ObjectList<IPod>, ApiError> {
+    return this.#faults.call('list', () => this.#store.listPodPage(namespace, options));
   }
 
   /** Lowers (or sets) a pod's `activeDeadlineSeconds`, the one spec field a pod lets us change. */
@@ -226,6 +264,7 @@ export class SimulatedCluster {
   /** Runs the controllers for the clock's current time. */
   tick(): void {
     const now = this.now();
+    if (now - this.#compactedAt >= this.#compactionIntervalMs) this.compact();
     this.#ttlController.run(now);
     // Until nothing changes (a bounded number of rounds): one controller's write can make
     // another's work due at the same instant.
@@ -262,6 +301,15 @@ export class SimulatedCluster {
     const timer = setInterval(() => this.tick(), intervalMs);
     timer.unref();
     return { stop: () => clearInterval(timer) };
+  }
+
+  /**
+   * The API server compacts its storage's history (etcd compaction; `tick` does it every
+   * `compactionIntervalMs`): continue tokens of lists begun before now expire.
+   */
+  compact(): void {
+    this.#store.compact();
+    this.#compactedAt = this.now();
   }
 
   // ---------------------------------------------------------------- fault injection

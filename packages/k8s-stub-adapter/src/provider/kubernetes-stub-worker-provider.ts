@@ -14,12 +14,13 @@ import type {
   WorkerSpec,
   WorkerStatus,
 } from '@hodei/domain';
-import { errAsync, okAsync, type Result, type ResultAsync } from 'neverthrow';
+import { errAsync, okAsync, ResultAsync, type Result } from 'neverthrow';
 import type { SimulatedCluster } from '../cluster/simulated-cluster.js';
 import { ClusterScope } from './cluster-scope.js';
 import { createWorker, type WorkerJobDefaults } from './create-worker.js';
 import { destroyWorker } from './destroy-worker.js';
 import type { ImagePullPolicy } from './job-manifest.js';
+import { runSteps } from './list-all-pages.js';
 import { listManagedWorkers } from './list-managed-workers.js';
 import { stopWorker } from './stop-worker.js';
 import { workerLogs } from './worker-logs.js';
@@ -45,6 +46,12 @@ export interface KubernetesStubProviderOptions {
   readonly endpoint?: string;
   /** What a 504 from the API stands for, reported in `ProviderTimeout`. */
   readonly requestTimeoutMs?: number;
+  /**
+   * How many objects `listManagedWorkers` asks the API for at once (`limit`); the event loop
+   * gets a turn between pages. 200 by default (client-go's pager asks 500: its pages here block for
+   * 35–70 ms at 10,000 workers, past the server's 50 ms lag goal).
+   */
+  readonly listPageSize?: number;
 }
 
 const toAsync = <T, E>(result: Result<T, E>): ResultAsync<T, E> =>
@@ -53,13 +60,15 @@ const toAsync = <T, E>(result: Result<T, E>): ResultAsync<T, E> =>
 /**
  * A `WorkerProvider` over the simulated cluster: each worker is a Job `hodei-worker-<id>`
  * running one pod. It lists, stops and deletes only objects labelled with its provider id.
- * Every call runs against the cluster at once; the port's `ResultAsync` is already settled.
+ * Every call runs against the cluster at once; the port's `ResultAsync` is already settled, except
+ * that of a `listManagedWorkers` longer than one page, which settles after its last.
  */
 export class KubernetesStubWorkerProvider implements WorkerProvider {
   readonly providerId: ProviderId;
   readonly #scope: ClusterScope;
   readonly #jobDefaults: WorkerJobDefaults;
   readonly #forceDeleteMarginMs: number;
+  readonly #listPageSize: number;
 
   constructor(options: KubernetesStubProviderOptions) {
     this.providerId = options.providerId;
@@ -76,6 +85,7 @@ export class KubernetesStubWorkerProvider implements WorkerProvider {
       defaultResources: options.defaultResources ?? { memoryMb: 512, cpus: 1 },
     };
     this.#forceDeleteMarginMs = options.forceDeleteMarginMs ?? 30_000;
+    this.#listPageSize = Math.max(1, Math.floor(options.listPageSize ?? 200));
   }
 
   /** The simulated cluster's clock: the time every timestamp of this provider is read from. */
@@ -128,9 +138,12 @@ export class KubernetesStubWorkerProvider implements WorkerProvider {
   /**
    * Our Jobs whose worker still has a pod (or is still starting), and our bare pods (orphans).
    * Pods Terminating past their grace period plus the margin are force-deleted here first.
+   * Listed `listPageSize` objects at a time, with a turn of the event loop between pages.
    */
   listManagedWorkers(): ResultAsync<readonly ManagedResource[], WorkerProviderError> {
-    return toAsync(listManagedWorkers(this.#scope, this.#forceDeleteMarginMs));
+    return new ResultAsync(
+      runSteps(listManagedWorkers(this.#scope, this.#forceDeleteMarginMs, this.#listPageSize)),
+    );
   }
 
   /** The worker pod's output; with `follow`, until its container ends or the pod goes. */

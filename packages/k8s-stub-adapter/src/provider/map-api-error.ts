@@ -30,6 +30,7 @@ export function mapApiError(error: ApiError, context: ApiErrorContext): WorkerPr
         retryable: true,
       };
     case 'InternalError':
+    case 'Expired':
       return {
         type: 'ProviderFailure',
         operation: context.operation,
