@@ -29,7 +29,7 @@ export interface Stoppable {
  */
 export function registerProviders(c: DependencyContainer, options: ServerOptions): Stoppable {
   const clusters: Stoppable[] = [];
-  const tickMs = options.clusterTickMs ?? 250;
+  const tickMs = options.clusterTickMs ?? 50;
   c.register(TOKENS.providers, {
     useFactory: instanceCachingFactory((d) => {
       const config = d.resolve(TOKENS.config);
