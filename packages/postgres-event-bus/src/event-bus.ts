@@ -146,8 +146,12 @@ export class PostgresEventBus {
     return result;
   }
 
-  /** Stops the subscriptions and the listener, then closes the pool. */
+  /**
+   * Lets the appends already called finish (each caller answered by its commit), stops the
+   * subscriptions and the listener, then closes the pool.
+   */
   async close(): Promise<void> {
+    await this.store.drain();
     await this.subscriptions.close();
     await this.db.destroy().catch(() => undefined);
   }

@@ -16,7 +16,9 @@ export interface AppendRow {
 /**
  * The append itself, run by `append_events` once it holds the streams' locks: skip events
  * already stored (idempotency on event_id), check the expected version, number the rest after
- * each stream's last position and insert them.
+ * each stream's last position and insert them. The ids already stored are looked up as one
+ * array (`= ANY`), an index condition on the unique index whatever the statistics: an `IN`
+ * subquery let a generic plan read the whole index and hash-join it (migration 0004).
  */
 export function appendStatement(
   schema: string,
@@ -32,7 +34,7 @@ WITH input AS (
     provider_id text, stream_id text, time timestamptz, data jsonb, metadata jsonb, ord bigint)
 ), existing AS (
   SELECT e.event_id, e.global_position, e.transaction_id, e.stream_id, e.stream_position
-  FROM ${t} e WHERE e.event_id IN (SELECT i.event_id FROM input i)
+  FROM ${t} e WHERE e.event_id = ANY (ARRAY(SELECT i.event_id FROM input i))
 ), fresh AS (
   SELECT DISTINCT ON (i.event_id) i.*
   FROM input i

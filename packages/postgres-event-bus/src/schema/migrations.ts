@@ -58,6 +58,47 @@ $fn$`;
 }
 
 /**
+ * `append_events_group(events)`: `append_events` for a group commit, which must never wait
+ * for a stream a caller's open transaction holds. It only tries each stream's lock; when any
+ * is busy it writes nothing and returns one row per busy stream (`ord` '0', `stream_id`), so
+ * the callers on it can go their own way and the rest of the group commit at once.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations are untyped by design
+function appendGroupFunction(db: Kysely<any>, schema: string): string {
+  const statement = appendStatement(schema, sql.raw('p_events'), sql.raw('NULL::bigint')).compile(
+    db,
+  ).sql;
+  return `
+CREATE OR REPLACE FUNCTION "${schema}".append_events_group(p_events jsonb)
+RETURNS TABLE (
+  ord text, event_id text, global_position text, transaction_id text, stream_id text,
+  stream_position text, duplicate boolean, version_ok boolean, actual_version text
+)
+LANGUAGE plpgsql SET enable_seqscan = off AS $fn$
+#variable_conflict use_column
+DECLARE
+  v_stream text;
+  v_busy text[] := '{}';
+BEGIN
+  FOR v_stream IN
+    SELECT DISTINCT e->>'stream_id' FROM jsonb_array_elements(p_events) e ORDER BY 1
+  LOOP
+    IF NOT pg_try_advisory_xact_lock(hashtextextended('${schema}:' || v_stream, 0)) THEN
+      v_busy := v_busy || v_stream;
+    END IF;
+  END LOOP;
+  IF cardinality(v_busy) > 0 THEN
+    RETURN QUERY SELECT '0'::text, NULL::text, NULL::text, NULL::text, b.s, NULL::text, false,
+      false, NULL::text
+    FROM unnest(v_busy) AS b(s);
+    RETURN;
+  END IF;
+  RETURN QUERY ${statement};
+END
+$fn$`;
+}
+
+/**
  * `append_event`: the same for a single event with scalar arguments, which spares the JSON
  * unpacking and the set-based statement on the most common path.
  */
@@ -199,6 +240,19 @@ function migrationsFor(schema: string): Record<string, Migration> {
             .raw(`ALTER FUNCTION "${schema}".${signature} SET enable_seqscan = off`)
             .execute(db);
         }
+      },
+    },
+    '0004_append_id_lookup_and_group': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations are untyped by design
+      up: async (db: Kysely<any>) => {
+        // `= ANY(array)` lookup (appendStatement); OR REPLACE resets 0003's setting.
+        await sql.raw(appendFunction(db, schema)).execute(db);
+        await sql
+          .raw(
+            `ALTER FUNCTION "${schema}".${APPEND_FUNCTION_SIGNATURES[0]} SET enable_seqscan = off`,
+          )
+          .execute(db);
+        await sql.raw(appendGroupFunction(db, schema)).execute(db);
       },
     },
   };

@@ -5,6 +5,7 @@ import type { EventBusDatabase } from '../schema/database.js';
 import { qualified } from '../schema/migrations.js';
 import type { EventRowJson } from './event-row.js';
 import { type AppendError, classifyDatabaseError } from './event-store.errors.js';
+import type { GroupReply } from './group-commit.js';
 
 /** The part of a `pg.Pool` the fast append path uses. */
 export interface AppendPool {
@@ -47,6 +48,7 @@ export class OwnTransactionAppend {
   readonly #schema: string;
   readonly #one: Statement;
   readonly #many: Statement;
+  readonly #group: Statement;
 
   constructor(db: Kysely<EventBusDatabase>, pool: AppendPool | null, schema: string) {
     this.#db = db;
@@ -62,6 +64,29 @@ export class OwnTransactionAppend {
       name: `hodei_append_events:${schema}`,
       text: `SELECT * FROM "${schema}".append_events($1::jsonb, $2::bigint, false)`,
     };
+    this.#group = {
+      name: `hodei_append_events_group:${schema}`,
+      text: `SELECT * FROM "${schema}".append_events_group($1::jsonb)`,
+    };
+  }
+
+  /** A group commit's append: it waits for no stream's lock (see `append_events_group`). */
+  async runGroup(rows: readonly EventRowJson[]): Promise<Result<GroupReply, AppendError>> {
+    const events = eventsJson(rows);
+    try {
+      const out =
+        this.#pool === null
+          ? (
+              await sql<AppendRow>`
+                SELECT * FROM ${qualified(this.#schema, 'append_events_group')}(${events}::jsonb)`.execute(
+                this.#db,
+              )
+            ).rows
+          : (await this.#pool.query<AppendRow>({ ...this.#group, values: [events] })).rows;
+      return ok(out[0]?.ord === '0' ? { busyStreams: out.map((r) => r.stream_id) } : { rows: out });
+    } catch (cause) {
+      return err(classifyDatabaseError(cause, 'append'));
+    }
   }
 
   async run(

@@ -129,6 +129,7 @@ export class PostgresEventStore implements WorkerEventHistory {
       options.groupCommit === false
         ? null
         : new GroupCommit((rows) => this.#own.run(rows, undefined), {
+            runGroup: (rows) => this.#own.runGroup(rows),
             ...(options.maxGroupEvents === undefined ? {} : { maxEvents: options.maxGroupEvents }),
             ...(options.maxGroupsInFlight === undefined
               ? {}
@@ -142,6 +143,14 @@ export class PostgresEventStore implements WorkerEventHistory {
           options.notifyIntervalMs ?? 5,
         )
       : null;
+  }
+
+  /**
+   * Resolves once every append already called in a transaction of its own is answered (group
+   * commit's queued and in-flight groups): call it before ending the pool.
+   */
+  drain(): Promise<void> {
+    return this.#group?.drain() ?? Promise.resolve();
   }
 
   get maxEventBytes(): number {
