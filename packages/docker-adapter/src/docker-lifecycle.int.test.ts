@@ -198,6 +198,8 @@ describe('deadlines end real containers', () => {
     await untilState(s, id, 'busy');
     await sleep(1_700);
     await s.lifecycle.manager.runGcCycle();
+    // The pass decides; the stop it started runs in the background.
+    await s.lifecycle.manager.whenStopsSettled();
     expect(stateOf(s, id)).toMatchObject({
       state: 'terminated',
       terminationReason: 'LifetimeExceeded',
@@ -211,6 +213,7 @@ describe('deadlines end real containers', () => {
     await untilState(s, id, 'ready');
     await sleep(1_200);
     await s.lifecycle.manager.runGcCycle();
+    await s.lifecycle.manager.whenStopsSettled();
     expect(stateOf(s, id)).toMatchObject({ state: 'terminated', terminationReason: 'IdleTimeout' });
     expect(s.publisher.typesFor(id)).toContain('WorkerEphemeralIdle');
     await untilContainer(id, 'exited');
@@ -295,6 +298,8 @@ describe('recovery', () => {
     await untilState(first, agent, 'ready');
     await untilState(first, job, 'busy');
     await untilState(first, done, 'terminated');
+    // The listing recovery reads can lag the die event the first manager heard.
+    await untilContainer(done, 'exited');
     const before = new Map([agent, job, done].map((id) => [id, stateOf(first, id)]));
     first.lifecycle.close();
 
