@@ -11,7 +11,7 @@ import { systemClock } from '@hodei/domain/system';
 import { err, errAsync, ok, okAsync, type Result, ResultAsync } from 'neverthrow';
 import type { MigrationError } from '../event-bus.js';
 import type { AppendError } from '../store/event-store.errors.js';
-import { toEventRow } from '../store/event-row.js';
+import { type EventRowJson, toEventRow } from '../store/event-row.js';
 import type { PostgresEventStore } from '../store/postgres-event-store.js';
 import { FileSpool, type SpoolError } from './file-spool.js';
 
@@ -45,6 +45,12 @@ export interface EventBusPublisherState {
   /** Age of the oldest spooled event in milliseconds, `null` when the spool is empty. */
   readonly oldestSpooledAgeMs: number | null;
   readonly closed: boolean;
+}
+
+/** A publish's events (copies, for the spool) and their validated rows (for PostgreSQL). */
+interface Outgoing {
+  readonly events: LifecycleEvent[];
+  readonly rows: readonly EventRowJson[];
 }
 
 /** Safety actions that still proceed, and still spool, past the size bound (SPEC §7). */
@@ -143,6 +149,7 @@ export class EventBusPublisher implements LifecycleEventPublisher {
   publishBatch(events: readonly LifecycleEvent[]): ResultAsync<void, PublishError> {
     if (this.#closed) return errAsync({ type: 'PublisherClosed', message: 'publisher is closed' });
     if (events.length === 0) return okAsync(undefined);
+    const rows: EventRowJson[] = [];
     for (const event of events) {
       const row = toEventRow(event, this.#bus.store.maxEventBytes);
       if (row.isErr()) {
@@ -152,22 +159,25 @@ export class EventBusPublisher implements LifecycleEventPublisher {
           eventId: row.error.eventId,
         });
       }
+      rows.push(row.value);
     }
+    // Rows (for PostgreSQL) and copies (for the spool) are both taken now: a caller changing
+    // an event after publish changes neither.
     const copy = events.map((e) => structuredClone(e));
-    return new ResultAsync(this.#publish(copy));
+    return new ResultAsync(this.#publish({ events: copy, rows }));
   }
 
   /**
    * With nothing spooled, publishes go straight to PostgreSQL, concurrently; once anything is
    * spooled (or an append finds the database away) they queue behind it, in order.
    */
-  async #publish(events: LifecycleEvent[]): Promise<Result<void, PublishError>> {
+  async #publish(batch: Outgoing): Promise<Result<void, PublishError>> {
     if (this.#spool.count === 0 && this.#queued === 0) {
-      const stored = await this.#append(events);
+      const stored = await this.#append(batch);
       if (stored.isOk()) return ok(undefined);
       if (!worthRetrying(stored.error)) return err(this.#refused(stored.error));
     }
-    return this.#enqueue(() => this.#publishNow(events));
+    return this.#enqueue(() => this.#publishNow(batch));
   }
 
   #refused(error: AppendError | MigrationError): PublishError {
@@ -213,9 +223,10 @@ export class EventBusPublisher implements LifecycleEventPublisher {
     return run;
   }
 
-  async #publishNow(events: LifecycleEvent[]): Promise<Result<void, PublishError>> {
+  async #publishNow(batch: Outgoing): Promise<Result<void, PublishError>> {
+    const { events } = batch;
     if (this.#spool.count === 0) {
-      const stored = await this.#append(events);
+      const stored = await this.#append(batch);
       if (stored.isOk()) return ok(undefined);
       if (!worthRetrying(stored.error)) return err(this.#refused(stored.error));
     }
@@ -236,10 +247,14 @@ export class EventBusPublisher implements LifecycleEventPublisher {
     return ok(undefined);
   }
 
+  /** Appends the spooled events, or a publish's rows (converted once, when validated). */
   async #append(
-    events: readonly LifecycleEvent[],
+    batch: readonly LifecycleEvent[] | Outgoing,
   ): Promise<Result<void, AppendError | MigrationError>> {
-    const result = await this.#bus.ready().andThen(() => this.#bus.store.appendBatch(events));
+    const store = this.#bus.store;
+    const result = await this.#bus
+      .ready()
+      .andThen(() => ('rows' in batch ? store.appendRows(batch.rows) : store.appendBatch(batch)));
     const unavailable = result.isErr() && result.error.type === 'EventStoreUnavailable';
     if (unavailable && this.#connected) {
       this.#logger.warn('PostgreSQL unreachable: spooling lifecycle events locally', {

@@ -178,13 +178,24 @@ export class PostgresEventStore implements WorkerEventHistory {
     events: readonly LifecycleEvent[],
     options: AppendOptions = {},
   ): ResultAsync<AppendedEvent[], AppendError> {
-    if (events.length === 0) return okAsync([]);
     const rows: EventRowJson[] = [];
     for (const event of events) {
       const row = toEventRow(event, this.#maxEventBytes);
       if (row.isErr()) return errAsync(row.error);
       rows.push(row.value);
     }
+    return this.appendRows(rows, options);
+  }
+
+  /**
+   * `appendBatch` for events already turned into rows by `toEventRow` with this store's
+   * `maxEventBytes` (the publisher validates each event up front and so converts it once).
+   */
+  appendRows(
+    rows: readonly EventRowJson[],
+    options: AppendOptions = {},
+  ): ResultAsync<AppendedEvent[], AppendError> {
+    if (rows.length === 0) return okAsync([]);
     const expected = options.expectedVersion;
     const invalid = invalidExpectedVersion(expected);
     if (invalid !== null) return errAsync(invalid);
