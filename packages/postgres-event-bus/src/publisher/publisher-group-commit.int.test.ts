@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { LifecycleEvent } from '@hodei/domain';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestEventBus, type TestEventBus } from '../testing/index.js';
+import { createTestEventBus, refuseEventsOf, type TestEventBus } from '../testing/index.js';
 import { EventBusPublisher } from './event-bus-publisher.js';
 
 let n = 0;
@@ -29,21 +29,7 @@ describe('EventBusPublisher with concurrent publishers (group commit)', () => {
     t = await createTestEventBus('pubgroup');
     dir = mkdtempSync(join(tmpdir(), 'hodei-pubgroup-'));
     publisher = EventBusPublisher.open({ bus: t.bus, spoolDirectory: dir })._unsafeUnwrap();
-    await sql
-      .raw(
-        `CREATE FUNCTION "${t.schema}".test_poison() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-          IF NEW.provider_id = 'p-poison' THEN RAISE EXCEPTION 'poisoned event %', NEW.event_id; END IF;
-          RETURN NEW;
-        END $$`,
-      )
-      .execute(t.bus.db);
-    await sql
-      .raw(
-        `CREATE TRIGGER test_poison BEFORE INSERT ON "${t.schema}".events
-         FOR EACH ROW EXECUTE FUNCTION "${t.schema}".test_poison()`,
-      )
-      .execute(t.bus.db);
+    await refuseEventsOf(t, 'p-poison');
   });
 
   afterAll(async () => {

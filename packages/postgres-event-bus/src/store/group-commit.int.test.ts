@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { type Result } from 'neverthrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresEventBus } from '../event-bus.js';
-import { createTestEventBus, type TestEventBus } from '../testing/index.js';
+import { createTestEventBus, refuseEventsOf, type TestEventBus } from '../testing/index.js';
 import type { AppendError } from './event-store.errors.js';
 import type { AppendedEvent } from './postgres-event-store.js';
 
@@ -33,22 +33,7 @@ describe('group commit of concurrent appends, against the real PostgreSQL', () =
       listen: false,
       maxGroupsInFlight: 3,
     })._unsafeUnwrap();
-    // Test-only behaviour of the table: a `p-poison` event is refused by the server.
-    await sql
-      .raw(
-        `CREATE FUNCTION "${t.schema}".test_faults() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-          IF NEW.provider_id = 'p-poison' THEN RAISE EXCEPTION 'poisoned event %', NEW.event_id; END IF;
-          RETURN NEW;
-        END $$`,
-      )
-      .execute(t.bus.db);
-    await sql
-      .raw(
-        `CREATE TRIGGER test_faults BEFORE INSERT ON "${t.schema}".events
-         FOR EACH ROW EXECUTE FUNCTION "${t.schema}".test_faults()`,
-      )
-      .execute(t.bus.db);
+    await refuseEventsOf(t, 'p-poison');
   });
 
   afterAll(async () => {

@@ -5,7 +5,7 @@ export {
   testDatabaseUrl,
 } from './test-database.js';
 export type { TestSchema } from './test-database.js';
-export { createTestEventBus } from './test-event-bus.js';
+export { createTestEventBus, refuseEventsOf } from './test-event-bus.js';
 export type { TestEventBus } from './test-event-bus.js';
 export { startTcpProxy } from './tcp-proxy.js';
 export type { TcpProxy } from './tcp-proxy.js';

@@ -42,3 +42,25 @@ export async function createTestEventBus(
     },
   };
 }
+
+/**
+ * Makes the test bus's table refuse, as a server-side error, every event of `providerId`: a
+ * trigger raising on insert (a poisoned event among good ones).
+ */
+export async function refuseEventsOf(t: TestEventBus, providerId: string): Promise<void> {
+  await sql
+    .raw(
+      `CREATE FUNCTION "${t.schema}".test_refusal() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.provider_id = '${providerId}' THEN RAISE EXCEPTION 'poisoned event %', NEW.event_id; END IF;
+        RETURN NEW;
+      END $$`,
+    )
+    .execute(t.bus.db);
+  await sql
+    .raw(
+      `CREATE TRIGGER test_refusal BEFORE INSERT ON "${t.schema}".events
+       FOR EACH ROW EXECUTE FUNCTION "${t.schema}".test_refusal()`,
+    )
+    .execute(t.bus.db);
+}
