@@ -5,18 +5,16 @@
  *   pnpm --filter @hodei/domain bench
  *   BENCH_ONLY=grace | BENCH_ONLY=scan   runs one part
  */
-import { okAsync } from 'neverthrow';
-import type { LifecycleEventPublisher } from '../ports/event-publisher.port.js';
-import type { WorkerHandle, WorkerProvider, WorkerSpec } from '../ports/worker-provider.port.js';
+import type { WorkerHandle, WorkerSpec } from '../ports/worker-provider.port.js';
 import { EphemeralWorkerPolicy } from '../policy/ephemeral-worker-policy.js';
 import { ManualClock } from '../testing/manual-clock.js';
 import { SequentialIdGenerator } from '../testing/sequential-id-generator.js';
-import type { ProviderId } from '../worker/ids.js';
 import { DeadlineIndex } from './deadline-index.js';
 import { dueRule, nextDeadline } from './deadlines.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { LifecycleManager } from './lifecycle-manager.js';
 import { stopsInBackgroundBench } from './stops-in-background.bench.js';
+import { benchProvider, droppingPublisher } from './bench-ports.bench.js';
 
 const TRACKED = Number(process.env['BENCH_TRACKED'] ?? 100_000);
 const DUE = TRACKED / 100;
@@ -26,24 +24,8 @@ const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc');
 
 /** A provider whose calls cost nothing, so the pass itself is what is measured. */
-const provider: WorkerProvider = {
-  providerId: 'bench' as ProviderId,
-  createWorker: () => {
-    throw new Error('not used');
-  },
-  stopWorker: () => okAsync(undefined),
-  destroyWorker: () => okAsync(undefined),
-  getWorkerStatus: () =>
-    okAsync({ state: 'exited', exitCode: 0, finishedAt: null, oomKilled: false }),
-  listManagedWorkers: () => okAsync([]),
-  logs: () => okAsync((async function* () {})()),
-  health: () => okAsync({ providerId: 'bench' as ProviderId, detail: 'bench' }),
-};
-const publisher: LifecycleEventPublisher = {
-  publish: () => okAsync(undefined),
-  publishBatch: () => okAsync(undefined),
-  close: () => okAsync(undefined),
-};
+const provider = benchProvider();
+const publisher = droppingPublisher;
 
 // Lifetimes long enough that only the finished workers fall due, however long the run.
 const policy = EphemeralWorkerPolicy.builder()

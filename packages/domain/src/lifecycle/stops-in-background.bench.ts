@@ -11,7 +11,6 @@
 import { ok, okAsync, ResultAsync, type Result } from 'neverthrow';
 import { EphemeralWorkerPolicy } from '../policy/ephemeral-worker-policy.js';
 import type { Clock } from '../ports/clock.port.js';
-import type { LifecycleEventPublisher } from '../ports/event-publisher.port.js';
 import type {
   WorkerHandle,
   WorkerProvider,
@@ -20,7 +19,7 @@ import type {
   WorkerStatus,
 } from '../ports/worker-provider.port.js';
 import { SequentialIdGenerator } from '../testing/sequential-id-generator.js';
-import type { ProviderId } from '../worker/ids.js';
+import { benchProvider, droppingPublisher } from './bench-ports.bench.js';
 import { forEachLimited } from './for-each-limited.js';
 import { LifecycleManager } from './lifecycle-manager.js';
 
@@ -60,11 +59,7 @@ function graceTakingProvider(clock: ScaledClock): WorkerProvider {
       : exited.has(h.resourceId)
         ? { state: 'exited', exitCode: 137, finishedAt: null, oomKilled: false }
         : { state: 'running', health: 'none' };
-  return {
-    providerId: 'bench' as ProviderId,
-    createWorker: () => {
-      throw new Error('not used');
-    },
+  return benchProvider({
     stopWorker: (h, options) =>
       new ResultAsync<void, WorkerProviderError>(
         clock.sleep(options.gracePeriod).then((): Result<void, WorkerProviderError> => {
@@ -77,17 +72,10 @@ function graceTakingProvider(clock: ScaledClock): WorkerProvider {
       return okAsync(undefined);
     },
     getWorkerStatus: (h) => okAsync(status(h)),
-    listManagedWorkers: () => okAsync([]),
-    logs: () => okAsync((async function* () {})()),
-    health: () => okAsync({ providerId: 'bench' as ProviderId, detail: 'bench' }),
-  };
+  });
 }
 
-const publisher: LifecycleEventPublisher = {
-  publish: () => okAsync(undefined),
-  publishBatch: () => okAsync(undefined),
-  close: () => okAsync(undefined),
-};
+const publisher = droppingPublisher;
 
 const policy = EphemeralWorkerPolicy.builder()
   .maxLifetime(60_000)

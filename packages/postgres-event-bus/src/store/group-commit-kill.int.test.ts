@@ -3,8 +3,10 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createTestEventBus,
+  onInsertOf,
   type PrivateCluster,
   startPrivateCluster,
+  storedEventIds,
   type TestEventBus,
   waitUntil,
 } from '../testing/index.js';
@@ -39,21 +41,7 @@ describe('group commit when the connection dies mid-group', () => {
       maxGroupsInFlight: 1,
     });
     // A `p-slow` event holds its transaction open, rows inserted, until the backend dies.
-    await sql
-      .raw(
-        `CREATE FUNCTION "${t.schema}".test_slow() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-          IF NEW.provider_id = 'p-slow' THEN PERFORM pg_sleep(60); END IF;
-          RETURN NEW;
-        END $$`,
-      )
-      .execute(t.bus.db);
-    await sql
-      .raw(
-        `CREATE TRIGGER test_slow AFTER INSERT ON "${t.schema}".events
-         FOR EACH ROW EXECUTE FUNCTION "${t.schema}".test_slow()`,
-      )
-      .execute(t.bus.db);
+    await onInsertOf(t, 'p-slow', 'AFTER', 'PERFORM pg_sleep(60)');
   });
 
   afterAll(async () => {
@@ -61,12 +49,7 @@ describe('group commit when the connection dies mid-group', () => {
     await cluster?.destroy();
   });
 
-  const storedIds = async (): Promise<Set<string>> => {
-    const res = await sql<{
-      event_id: string;
-    }>`SELECT event_id::text AS event_id FROM ${sql.id(t.schema, 'events')}`.execute(t.bus.db);
-    return new Set(res.rows.map((r) => r.event_id));
-  };
+  const storedIds = () => storedEventIds(t);
 
   it('tells no caller Ok for an event not in the table when the connection dies mid-group', async () => {
     const terminate = () =>

@@ -3,7 +3,12 @@ import { sql } from 'kysely';
 import { type Result } from 'neverthrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresEventBus } from '../event-bus.js';
-import { createTestEventBus, refuseEventsOf, type TestEventBus } from '../testing/index.js';
+import {
+  createTestEventBus,
+  refuseEventsOf,
+  storedEventIds,
+  type TestEventBus,
+} from '../testing/index.js';
 import type { AppendError } from './event-store.errors.js';
 import type { AppendedEvent } from './postgres-event-store.js';
 
@@ -41,12 +46,7 @@ describe('group commit of concurrent appends, against the real PostgreSQL', () =
     await t?.drop();
   });
 
-  const storedIds = async (): Promise<Set<string>> => {
-    const res = await sql<{
-      event_id: string;
-    }>`SELECT event_id::text AS event_id FROM ${sql.id(t.schema, 'events')}`.execute(t.bus.db);
-    return new Set(res.rows.map((r) => r.event_id));
-  };
+  const storedIds = () => storedEventIds(t);
 
   const positionsOf = async (streamId: string): Promise<string[]> => {
     const res = await sql<{ event_id: string }>`

@@ -5,7 +5,12 @@ export {
   testDatabaseUrl,
 } from './test-database.js';
 export type { TestSchema } from './test-database.js';
-export { createTestEventBus, refuseEventsOf } from './test-event-bus.js';
+export {
+  createTestEventBus,
+  onInsertOf,
+  refuseEventsOf,
+  storedEventIds,
+} from './test-event-bus.js';
 export type { TestEventBus } from './test-event-bus.js';
 export { startTcpProxy } from './tcp-proxy.js';
 export type { TcpProxy } from './tcp-proxy.js';

@@ -44,23 +44,41 @@ export async function createTestEventBus(
 }
 
 /**
- * Makes the test bus's table refuse, as a server-side error, every event of `providerId`: a
- * trigger raising on insert (a poisoned event among good ones).
+ * A test-only behaviour of the test bus's table: `statement` (PL/pgSQL) runs for each inserted
+ * event of `providerId`, before or after the insert, e.g. a `RAISE` (a poisoned event among
+ * good ones) or a `pg_sleep` (a transaction held open, rows inserted).
  */
-export async function refuseEventsOf(t: TestEventBus, providerId: string): Promise<void> {
+export async function onInsertOf(
+  t: TestEventBus,
+  providerId: string,
+  when: 'BEFORE' | 'AFTER',
+  statement: string,
+): Promise<void> {
+  const name = `test_${randomBytes(4).toString('hex')}`;
   await sql
     .raw(
-      `CREATE FUNCTION "${t.schema}".test_refusal() RETURNS trigger LANGUAGE plpgsql AS $$
+      `CREATE FUNCTION "${t.schema}".${name}() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        IF NEW.provider_id = '${providerId}' THEN RAISE EXCEPTION 'poisoned event %', NEW.event_id; END IF;
+        IF NEW.provider_id = '${providerId}' THEN ${statement}; END IF;
         RETURN NEW;
       END $$`,
     )
     .execute(t.bus.db);
   await sql
     .raw(
-      `CREATE TRIGGER test_refusal BEFORE INSERT ON "${t.schema}".events
-       FOR EACH ROW EXECUTE FUNCTION "${t.schema}".test_refusal()`,
+      `CREATE TRIGGER ${name} ${when} INSERT ON "${t.schema}".events
+       FOR EACH ROW EXECUTE FUNCTION "${t.schema}".${name}()`,
     )
     .execute(t.bus.db);
+}
+
+/** Every event of `providerId` refused by the server on insert. */
+export const refuseEventsOf = (t: TestEventBus, providerId: string): Promise<void> =>
+  onInsertOf(t, providerId, 'BEFORE', "RAISE EXCEPTION 'poisoned event %', NEW.event_id");
+
+/** The ids of every event in the test bus's table. */
+export async function storedEventIds(t: TestEventBus): Promise<Set<string>> {
+  const res = await sql<{ event_id: string }>`
+    SELECT event_id::text AS event_id FROM ${sql.id(t.schema, 'events')}`.execute(t.bus.db);
+  return new Set(res.rows.map((r) => r.event_id));
 }
