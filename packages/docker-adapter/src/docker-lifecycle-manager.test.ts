@@ -37,6 +37,6 @@ describe('createDockerLifecycle', () => {
     fake.exit(handle.resourceId, 0);
     await lifecycle.manager.whenIdle();
     expect(lifecycle.manager.getWorker('w1')?.state).toBe('terminated');
-    lifecycle.close();
+    await lifecycle.close();
   });
 });

@@ -26,8 +26,8 @@ beforeAll(async () => {
   run = await startDockerTestRun();
 });
 
-afterEach(() => {
-  for (const lifecycle of open.splice(0)) lifecycle.close();
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((lifecycle) => lifecycle.close()));
 });
 
 afterAll(async () => {
@@ -276,7 +276,7 @@ describe('changes behind our back', () => {
     const s = setup(shortPolicy());
     const id = await s.create();
     await untilState(s, id, 'busy');
-    s.lifecycle.close(); // the events are missed, as when the daemon drops a slow subscriber
+    await s.lifecycle.close(); // the events are missed, as when the daemon drops a slow subscriber
     await run.connection.docker.getContainer(`hodei-worker-${id}`).remove({ force: true });
     const stats = (await s.lifecycle.manager.reconcile())._unsafeUnwrap();
     expect(stats.lost).toBe(1);
@@ -301,7 +301,7 @@ describe('recovery', () => {
     // The listing recovery reads can lag the die event the first manager heard.
     await untilContainer(done, 'exited');
     const before = new Map([agent, job, done].map((id) => [id, stateOf(first, id)]));
-    first.lifecycle.close();
+    await first.lifecycle.close();
 
     // A new process: a new provider instance and manager over the same engine and provider id.
     const publisher = new RecordingPublisher();

@@ -288,6 +288,6 @@ async function main(): Promise<void> {
 try {
   await main();
 } finally {
-  lifecycle.close();
+  await lifecycle.close();
   await cleanup();
 }

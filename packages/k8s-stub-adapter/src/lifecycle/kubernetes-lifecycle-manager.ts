@@ -4,10 +4,15 @@ import {
   LifecycleManager,
   wireLifecycle,
   type BuilderError,
-  type ManagedLifecycle,
   type WorkerProvider,
 } from '@hodei/domain';
-import { systemClock, withProfile, type ProfileManagerDeps } from '@hodei/domain/system';
+import {
+  runnable,
+  systemClock,
+  withProfile,
+  type ProfileManagerDeps,
+  type RunningLifecycle,
+} from '@hodei/domain/system';
 import { KubernetesStubWorkerProvider } from '../provider/kubernetes-stub-worker-provider.js';
 
 /** Without a clock, the simulated cluster's own clock for the stub provider. */
@@ -23,14 +28,16 @@ export class KubernetesLifecycleManager extends LifecycleManager {
 }
 
 /** A Kubernetes provider under lifecycle management, listening to the watch. */
-export type KubernetesLifecycle = ManagedLifecycle<KubernetesLifecycleManager>;
+export type KubernetesLifecycle = RunningLifecycle<KubernetesLifecycleManager>;
 
 /**
  * Wires a KubernetesLifecycleManager to a provider: the decorator in front and the manager
- * subscribed to the watch. Call `manager.recover()` after a restart, before the GC runs.
+ * subscribed to the watch. `start()` recovers and runs the passes on intervals; `close()` (or
+ * `await using`) stops them. Without `start()`, call `manager.recover()` after a restart,
+ * before the GC runs, and run the passes yourself.
  */
 export function createKubernetesLifecycle(
   deps: KubernetesLifecycleManagerDeps & { readonly provider: WorkerProvider },
 ): Result<KubernetesLifecycle, BuilderError> {
-  return wireLifecycle(new KubernetesLifecycleManager(deps), deps);
+  return wireLifecycle(new KubernetesLifecycleManager(deps), deps).map(runnable);
 }

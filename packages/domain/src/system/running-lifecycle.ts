@@ -1,0 +1,124 @@
+import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
+import type { GarbageCollectionStats, ReconcileStats } from '../events/gc-stats.js';
+import type { LifecycleError } from '../lifecycle/lifecycle.errors.js';
+import type { LifecycleManager, RecoveryReport } from '../lifecycle/lifecycle-manager.js';
+import type { Logger } from '../ports/logger.port.js';
+import type { ManagedLifecycle } from '../provider/wire-lifecycle.js';
+
+export interface LifecyclePassOptions {
+  /** Between the end of one deadline pass and the start of the next; default 30 s. */
+  readonly gcIntervalMs?: number;
+  /** Between the end of one reconciliation and the start of the next; default 30 s. */
+  readonly reconcileIntervalMs?: number;
+  /** Re-adopt the provider's workers before the first pass (default true): see `recover()`. */
+  readonly recover?: boolean;
+  /** Where a failed pass is reported; silent by default (each pass also returns its error). */
+  readonly logger?: Logger;
+  readonly onGc?: (stats: GarbageCollectionStats) => void;
+  readonly onReconcile?: (stats: ReconcileStats) => void;
+}
+
+export type LifecycleStartError =
+  LifecycleError | { readonly type: 'LifecycleAlreadyStarted'; readonly message: string };
+
+/**
+ * A managed lifecycle that runs its own passes: what a program using the libraries needs
+ * beside the server (which schedules the passes itself, under its provider locks).
+ */
+export interface RunningLifecycle<M extends LifecycleManager = LifecycleManager>
+  extends Omit<ManagedLifecycle<M>, 'close'>, AsyncDisposable {
+  /**
+   * Recovers (unless `recover: false`), then runs the deadline pass and the reconciliation
+   * on their intervals until `close()`. A pass's failure is logged and the next one runs.
+   */
+  start(
+    options?: LifecyclePassOptions,
+  ): ResultAsync<RecoveryReport | undefined, LifecycleStartError>;
+  /**
+   * Stops the passes and waits for the running ones, waits for the stops they started, and
+   * stops listening to the provider. Workers keep running; the provider is the caller's to
+   * close.
+   */
+  close(): Promise<void>;
+}
+
+const DEFAULT_INTERVAL_MS = 30_000;
+
+/** Gives a wired lifecycle `start()`, `close()` and `await using`. */
+export function runnable<M extends LifecycleManager>(
+  lifecycle: ManagedLifecycle<M>,
+): RunningLifecycle<M> {
+  const timers = new Set<NodeJS.Timeout>();
+  const running = new Set<Promise<unknown>>();
+  let started = false;
+  let closed = false;
+
+  const every = (intervalMs: number, pass: () => Promise<void>): void => {
+    const schedule = () => {
+      if (closed) return;
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        const run = pass();
+        running.add(run);
+        void run.finally(() => {
+          running.delete(run);
+          schedule();
+        });
+      }, intervalMs);
+      timers.add(timer);
+    };
+    schedule();
+  };
+
+  const schedulePasses = (options: LifecyclePassOptions) => {
+    const { manager } = lifecycle;
+    every(options.gcIntervalMs ?? DEFAULT_INTERVAL_MS, async () => {
+      const stats = await manager.runGcCycle();
+      if (stats.isOk()) options.onGc?.(stats.value);
+      else options.logger?.warn('deadline pass failed', { error: stats.error.type });
+    });
+    every(options.reconcileIntervalMs ?? DEFAULT_INTERVAL_MS, async () => {
+      const stats = await manager.reconcile();
+      if (stats.isOk()) options.onReconcile?.(stats.value);
+      else options.logger?.warn('reconciliation failed', { error: stats.error.type });
+    });
+  };
+
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    for (const t of timers) clearTimeout(t);
+    timers.clear();
+    await Promise.allSettled([...running]);
+    await lifecycle.manager.close();
+    lifecycle.close();
+    await lifecycle.manager.whenIdle();
+  };
+
+  return {
+    manager: lifecycle.manager,
+    provider: lifecycle.provider,
+    start: (options = {}) => {
+      if (started || closed) {
+        return errAsync({
+          type: 'LifecycleAlreadyStarted' as const,
+          message: closed ? 'the lifecycle is closed' : 'start() was called already',
+        });
+      }
+      started = true;
+      const recovered: ResultAsync<RecoveryReport | undefined, LifecycleError> =
+        options.recover === false ? okAsync(undefined) : lifecycle.manager.recover();
+      return recovered
+        .map((report) => {
+          schedulePasses(options);
+          return report;
+        })
+        .mapErr((error) => {
+          started = false; // a recovery that failed may be retried with another start()
+          return error;
+        });
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
