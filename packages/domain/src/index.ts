@@ -57,7 +57,7 @@ export {
   toCloudEvent,
 } from './events/cloud-event.js';
 export type { InvalidCloudEvent, LifecycleCloudEvent } from './events/cloud-event.js';
-export { emptyGcStats } from './events/gc-stats.js';
+export { DEFAULT_GC_HEARTBEAT_MS, emptyGcStats, gcPassDidWork } from './events/gc-stats.js';
 export type { GarbageCollectionStats, ReconcileStats } from './events/gc-stats.js';
 
 // Ports

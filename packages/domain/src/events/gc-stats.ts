@@ -22,6 +22,23 @@ export interface ReconcileStats {
   readonly durationMs: number;
 }
 
+/**
+ * Idle deadline passes are recorded at most this often (a heartbeat): a pass that did
+ * nothing is not news, yet a silent log could not tell a quiet provider from a stopped GC.
+ */
+export const DEFAULT_GC_HEARTBEAT_MS = 5 * 60 * 1000;
+
+/** Whether a pass did anything worth recording: cleaned, ended, found or failed something. */
+export const gcPassDidWork = (stats: GarbageCollectionStats): boolean =>
+  stats.workersCleaned > 0 ||
+  stats.orphansDetected > 0 ||
+  stats.errors > 0 ||
+  stats.lifetimeExceeded > 0 ||
+  stats.idleTimedOut > 0 ||
+  stats.startupTimedOut > 0 ||
+  stats.forceTerminated > 0 ||
+  stats.ttlExpired > 0;
+
 export const emptyGcStats = (): GarbageCollectionStats => ({
   workersCleaned: 0,
   orphansDetected: 0,

@@ -44,10 +44,14 @@ export interface WorkerEphemeralTerminated extends WorkerEventMeta {
   readonly forced: boolean;
   readonly cleanupScheduled: boolean;
   readonly ttlExpiresAt: string | null;
+  /** Why it ended, when known (the worker's `terminationReason`); older events lack it. */
+  readonly reason?: TerminationReason;
 }
 export interface WorkerEphemeralFailed extends WorkerEventMeta {
   readonly type: 'WorkerEphemeralFailed';
   readonly error: string;
+  /** Why it ended, when known (the worker's `terminationReason`); older events lack it. */
+  readonly reason?: TerminationReason;
 }
 export interface WorkerEphemeralCleanedUp extends WorkerEventMeta {
   readonly type: 'WorkerEphemeralCleanedUp';

@@ -9,9 +9,16 @@ import type {
 } from '../ports/worker-provider.port.js';
 import { InMemoryWorkerProvider } from '../testing/in-memory-worker-provider.js';
 import { lifecycleHarness } from '../testing/lifecycle-harness.js';
-import type { ManualClock } from '../testing/manual-clock.js';
+import { ManualClock } from '../testing/manual-clock.js';
 import type { ProviderId } from '../worker/ids.js';
+import { DEFAULT_GC_HEARTBEAT_MS } from '../events/gc-stats.js';
+import { RecordingPublisher } from '../testing/recording-publisher.js';
+import { SequentialIdGenerator } from '../testing/sequential-id-generator.js';
+import { silentLogger } from '../ports/logger.port.js';
 import { BackgroundStops } from './background-stops.js';
+import { DeadlinePass } from './deadline-pass.js';
+import { newLifecycleCounters } from './lifecycle-counters.js';
+import { LifecycleEventEmitter } from './lifecycle-event-emitter.js';
 
 const s = (seconds: number) => seconds * 1000;
 const GRACE = s(30);
@@ -312,5 +319,116 @@ describe('BackgroundStops', () => {
     expect(stops.size).toBe(0);
     expect(stops.start({ workerId: 'w1', resourceId: 'r-w1' }, 'terminate', work)).toBe(true);
     await stops.settled();
+  });
+});
+
+/**
+ * A deadline pass over nothing due, with `orphans` orphans reported since the last pass
+ * (each call takes them), publishing to a recording publisher.
+ */
+function idlePass(heartbeatMs: number | undefined) {
+  const clock = new ManualClock();
+  const publisher = new RecordingPublisher();
+  let orphans = 0;
+  const events = new LifecycleEventEmitter({
+    providerId: 'p' as ProviderId,
+    publisher,
+    clock,
+    ids: new SequentialIdGenerator(),
+    logger: silentLogger,
+    counters: newLifecycleCounters(),
+  });
+  const pass = new DeadlinePass({
+    registry: {
+      get: () => undefined,
+      locked: () => {
+        throw new Error('nothing is due');
+      },
+      popDue: () => [],
+      reschedule: () => undefined,
+      retryAt: () => undefined,
+    },
+    transitions: {} as never,
+    observer: {} as never,
+    orphans: {
+      takeDetectedSincePass: () => {
+        const n = orphans;
+        orphans = 0;
+        return n;
+      },
+    },
+    events,
+    provider: {} as never,
+    stops: { start: () => true, takeFailures: () => 0 },
+    clock,
+    logger: silentLogger,
+    concurrency: 1,
+    ...(heartbeatMs === undefined ? {} : { heartbeatMs }),
+  });
+  return {
+    clock,
+    published: () => publisher.ofType('GarbageCollectionCompleted'),
+    run: async () => (await pass.run())._unsafeUnwrap(),
+    reportOrphans: (n: number) => (orphans = n),
+  };
+}
+
+describe('the deadline pass in the event log', () => {
+  it('publishes nothing for a pass that did nothing', async () => {
+    const h = lifecycleHarness({ policy });
+    await h.create();
+    for (let i = 0; i < 10; i++) {
+      await h.advance(s(10));
+      expect((await h.manager.runGcCycle()).isOk()).toBe(true);
+    }
+    expect(h.publisher.ofType('GarbageCollectionCompleted')).toEqual([]);
+  });
+
+  it('publishes every pass that did something, with its stats', async () => {
+    const h = lifecycleHarness({ policy });
+    await h.create();
+    await h.advance(s(600));
+    await h.manager.runGcCycle();
+    expect(h.publisher.ofType('GarbageCollectionCompleted')).toMatchObject([
+      { lifetimeExceeded: 1, actor: 'gc' },
+    ]);
+  });
+
+  it('publishes an idle pass as a heartbeat once 5 minutes passed without one, by default', async () => {
+    const p = idlePass(undefined);
+    p.clock.advance(DEFAULT_GC_HEARTBEAT_MS - 1);
+    await p.run();
+    expect(p.published()).toEqual([]);
+    p.clock.advance(1);
+    await p.run();
+    expect(p.published()).toMatchObject([{ workersCleaned: 0, errors: 0, orphansDetected: 0 }]);
+    // The next heartbeat counts from that one.
+    p.clock.advance(DEFAULT_GC_HEARTBEAT_MS - 1);
+    await p.run();
+    expect(p.published()).toHaveLength(1);
+    p.clock.advance(1);
+    await p.run();
+    expect(p.published()).toHaveLength(2);
+  });
+
+  it('counts the heartbeat interval from the last pass published, busy or not', async () => {
+    const p = idlePass(s(60));
+    p.clock.advance(s(50));
+    p.reportOrphans(2);
+    await p.run();
+    expect(p.published()).toMatchObject([{ orphansDetected: 2 }]);
+    p.clock.advance(s(59));
+    await p.run();
+    expect(p.published()).toHaveLength(1);
+    p.clock.advance(s(1));
+    await p.run();
+    expect(p.published()).toHaveLength(2);
+  });
+
+  it('publishes every pass with a heartbeat interval of 0', async () => {
+    const p = idlePass(0);
+    await p.run();
+    await p.run();
+    expect(p.published()).toHaveLength(2);
   });
 });

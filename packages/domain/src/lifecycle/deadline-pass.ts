@@ -1,5 +1,10 @@
 import { err, ok, okAsync, type Result, type ResultAsync } from 'neverthrow';
-import { emptyGcStats, type GarbageCollectionStats } from '../events/gc-stats.js';
+import {
+  DEFAULT_GC_HEARTBEAT_MS,
+  emptyGcStats,
+  gcPassDidWork,
+  type GarbageCollectionStats,
+} from '../events/gc-stats.js';
 import type { TerminationReason } from '../events/reasons.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { Logger } from '../ports/logger.port.js';
@@ -29,6 +34,11 @@ export interface DeadlinePassDeps {
   readonly logger: Logger;
   /** Provider calls the pass makes at once. */
   readonly concurrency: number;
+  /**
+   * A pass that did nothing publishes GarbageCollectionCompleted only when none was published
+   * for this long (default 5 min), as a heartbeat; 0 publishes every pass.
+   */
+  readonly heartbeatMs?: number;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -50,13 +60,18 @@ const RULE_STAT = {
  */
 export class DeadlinePass {
   readonly #deps: DeadlinePassDeps;
+  readonly #heartbeatMs: number;
+  /** When the last GarbageCollectionCompleted went out; the first heartbeat counts from start. */
+  #lastRecordedAt: number;
 
   constructor(deps: DeadlinePassDeps) {
     this.#deps = deps;
+    this.#heartbeatMs = Math.max(0, deps.heartbeatMs ?? DEFAULT_GC_HEARTBEAT_MS);
+    this.#lastRecordedAt = deps.clock.now();
   }
 
   async run(): Promise<Result<GarbageCollectionStats, LifecycleError>> {
-    const { registry, clock, events } = this.#deps;
+    const { registry, clock } = this.#deps;
     const started = clock.now();
     const stats: Mutable<GarbageCollectionStats> = { ...emptyGcStats() };
     const retry: string[] = [];
@@ -88,13 +103,25 @@ export class DeadlinePass {
     // wait for them.
     stats.errors += this.#deps.stops.takeFailures();
     stats.orphansDetected = this.#deps.orphans.takeDetectedSincePass();
-    stats.durationMs = clock.now() - started;
+    const ended = clock.now();
+    stats.durationMs = ended - started;
+    await this.#record(stats, ended);
+    return ok(stats);
+  }
+
+  /**
+   * Publishes the pass when it did something, else only as a heartbeat: idle passes every few
+   * seconds were most of the event log, and said nothing.
+   */
+  async #record(stats: GarbageCollectionStats, now: number): Promise<void> {
+    if (!gcPassDidWork(stats) && now - this.#lastRecordedAt < this.#heartbeatMs) return;
+    this.#lastRecordedAt = now;
+    const { events } = this.#deps;
     await events.publish({
       ...events.meta({ actor: 'gc' }),
       type: 'GarbageCollectionCompleted',
       ...stats,
     });
-    return ok(stats);
   }
 
   /** Applies the first due rule to one worker; the rule applied, `null` if none, or `error`. */

@@ -62,6 +62,11 @@ export interface LifecycleManagerDeps {
    * never graceful.
    */
   readonly stopConcurrency?: number;
+  /**
+   * A deadline pass that did nothing is recorded (GarbageCollectionCompleted) only when none
+   * was for this long: a heartbeat. Default 5 min; 0 records every pass.
+   */
+  readonly gcHeartbeatMs?: number;
 }
 
 export interface TerminatedDetails {
@@ -133,7 +138,11 @@ export class LifecycleManager {
       concurrency: deps.stopConcurrency ?? 256,
       logger: shared.logger,
     });
-    const deadlinePass = new DeadlinePass({ ...parts, stops: this.#stops });
+    const deadlinePass = new DeadlinePass({
+      ...parts,
+      stops: this.#stops,
+      ...(deps.gcHeartbeatMs === undefined ? {} : { heartbeatMs: deps.gcHeartbeatMs }),
+    });
     const reconciliation = new Reconciliation(parts);
     this.#transitions = transitions;
     this.#observer = observer;

@@ -118,6 +118,7 @@ export class Transitions {
           ...meta,
           type: 'WorkerEphemeralTerminated',
           exitCode: next.exitCode,
+          ...(next.terminationReason === null ? {} : { reason: next.terminationReason }),
           forced: extra.forced ?? false,
           cleanupScheduled,
           ttlExpiresAt: cleanupScheduled
@@ -127,7 +128,12 @@ export class Transitions {
         break;
       }
       case 'failed':
-        await events.publish({ ...meta, type: 'WorkerEphemeralFailed', error: input.error });
+        await events.publish({
+          ...meta,
+          type: 'WorkerEphemeralFailed',
+          error: input.error,
+          ...(next.terminationReason === null ? {} : { reason: next.terminationReason }),
+        });
         break;
     }
     return ok(next);

@@ -64,6 +64,20 @@ describe('a lifecycle that runs its own passes (library use)', () => {
     await lifecycle.close();
   });
 
+  it('goes on when a callback throws, without an unhandled rejection', async () => {
+    const { lifecycle } = await afterRestart();
+    let passes = 0;
+    await lifecycle.start({
+      gcIntervalMs: 5,
+      onGc: () => {
+        passes += 1;
+        throw new Error('a caller bug');
+      },
+    });
+    await vi.waitFor(() => expect(passes).toBeGreaterThan(2));
+    await lifecycle.close();
+  });
+
   it('closes with `await using`', async () => {
     const { lifecycle } = await afterRestart();
     let passes = 0;

@@ -53,12 +53,20 @@ export function runnable<M extends LifecycleManager>(
   let started = false;
   let closed = false;
 
-  const every = (intervalMs: number, pass: () => Promise<void>): void => {
+  const every = (intervalMs: number, pass: () => Promise<void>, logger?: Logger): void => {
     const schedule = () => {
       if (closed) return;
       const timer = setTimeout(() => {
         timers.delete(timer);
-        const run = pass();
+        // A pass, its logger or a caller's callback that throws must not become an
+        // unhandled rejection of the program using the library.
+        const run = pass().catch((cause: unknown) => {
+          try {
+            logger?.error('a lifecycle pass threw', { error: String(cause) });
+          } catch {
+            // a logger that throws: nothing left to tell
+          }
+        });
         running.add(run);
         void run.finally(() => {
           running.delete(run);
@@ -72,16 +80,24 @@ export function runnable<M extends LifecycleManager>(
 
   const schedulePasses = (options: LifecyclePassOptions) => {
     const { manager } = lifecycle;
-    every(options.gcIntervalMs ?? DEFAULT_INTERVAL_MS, async () => {
-      const stats = await manager.runGcCycle();
-      if (stats.isOk()) options.onGc?.(stats.value);
-      else options.logger?.warn('deadline pass failed', { error: stats.error.type });
-    });
-    every(options.reconcileIntervalMs ?? DEFAULT_INTERVAL_MS, async () => {
-      const stats = await manager.reconcile();
-      if (stats.isOk()) options.onReconcile?.(stats.value);
-      else options.logger?.warn('reconciliation failed', { error: stats.error.type });
-    });
+    every(
+      options.gcIntervalMs ?? DEFAULT_INTERVAL_MS,
+      async () => {
+        const stats = await manager.runGcCycle();
+        if (stats.isOk()) options.onGc?.(stats.value);
+        else options.logger?.warn('deadline pass failed', { error: stats.error.type });
+      },
+      options.logger,
+    );
+    every(
+      options.reconcileIntervalMs ?? DEFAULT_INTERVAL_MS,
+      async () => {
+        const stats = await manager.reconcile();
+        if (stats.isOk()) options.onReconcile?.(stats.value);
+        else options.logger?.warn('reconciliation failed', { error: stats.error.type });
+      },
+      options.logger,
+    );
   };
 
   const close = async (): Promise<void> => {
@@ -108,7 +124,7 @@ export function runnable<M extends LifecycleManager>(
       started = true;
       const recovered: ResultAsync<RecoveryReport | undefined, LifecycleError> =
         options.recover === false ? okAsync(undefined) : lifecycle.manager.recover();
-      return recovered
+      const starting = recovered
         .map((report) => {
           schedulePasses(options);
           return report;
@@ -117,6 +133,14 @@ export function runnable<M extends LifecycleManager>(
           started = false; // a recovery that failed may be retried with another start()
           return error;
         });
+      // close() waits for a recovery under way, as for a pass.
+      const settled = Promise.resolve(starting).then(
+        () => undefined,
+        () => undefined,
+      );
+      running.add(settled);
+      void settled.finally(() => running.delete(settled));
+      return starting;
     },
     close,
     [Symbol.asyncDispose]: close,
