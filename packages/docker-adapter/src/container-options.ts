@@ -17,6 +17,7 @@ import {
   type DockerHealthcheck,
   type DockerWorkerProviderOptions,
 } from './docker-provider-options.js';
+import { containerName } from './container-name.js';
 import { imageReferenceProblem } from './image-reference.js';
 
 export const DEFAULT_PIDS_LIMIT = 512;
@@ -35,8 +36,6 @@ export const WORKER_CONTAINER_DEFAULTS = {
 /** Scratch space a read-only root filesystem still needs, small and not executable. */
 const READ_ONLY_TMPFS = { '/tmp': 'rw,noexec,nosuid,nodev,size=64m' };
 const ENV_KEY = /^[^=\0]+$/;
-
-export const containerName = (workerId: string): string => `hodei-worker-${workerId}`;
 
 export const healthcheckFor = (
   options: DockerWorkerProviderOptions,
@@ -149,7 +148,7 @@ export function containerOptions(
   const env = ownershipEnv(spec, providerId);
   const readOnly = options.readOnlyRootFilesystem ?? false;
   return {
-    name: containerName(spec.workerId),
+    name: containerName(providerId, spec.workerId),
     Image: spec.image,
     Cmd: spec.command === undefined ? undefined : [...spec.command],
     Env: Object.entries(env).map(([key, value]) => `${key}=${value}`),

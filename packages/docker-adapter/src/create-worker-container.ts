@@ -1,11 +1,7 @@
 import { err, errAsync, ok, okAsync, Result, type ResultAsync } from 'neverthrow';
 import type { Clock, WorkerHandle, WorkerProviderError, WorkerSpec } from '@hodei/domain';
-import {
-  containerName,
-  containerOptions,
-  healthcheckFor,
-  specProblems,
-} from './container-options.js';
+import { containerName, legacyContainerName } from './container-name.js';
+import { containerOptions, healthcheckFor, specProblems } from './container-options.js';
 import { forceRemoveContainer } from './container-teardown.js';
 import type { CreatedContainers } from './created-containers.js';
 import { dockerCall, isStatus, messageOf, type DockerCallFailure } from './docker-call.js';
@@ -15,6 +11,7 @@ import type {
   PullPolicy,
 } from './docker-provider-options.js';
 import type { ImagePuller } from './image-puller.js';
+import type { LegacyContainers } from './legacy-containers.js';
 import { postContainerCreate } from './post-container-create.js';
 import type { DockerProviderContext } from './provider-context.js';
 import { invalidWorkerSpec, providerError } from './provider-errors.js';
@@ -28,6 +25,7 @@ export interface WorkerCreationDeps {
   readonly pullPolicy: PullPolicy;
   readonly images: ImagePuller;
   readonly created: CreatedContainers;
+  readonly legacy: LegacyContainers;
 }
 
 interface CreatedContainer {
@@ -36,8 +34,9 @@ interface CreatedContainer {
 }
 
 /**
- * Validates the spec, pulls the image as the pull policy says, then creates and starts the
- * worker's container; a failure part-way leaves no container behind.
+ * Validates the spec, refuses a worker id an old-named container still holds, pulls the
+ * image as the pull policy says, then creates and starts the worker's container; a failure
+ * part-way leaves no container behind.
  */
 export function createWorkerContainer(
   deps: WorkerCreationDeps,
@@ -52,8 +51,17 @@ export function createWorkerContainer(
   }
   const problems = specProblems(spec, chosen.value);
   if (problems.length > 0) return errAsync(invalidWorkerSpec(problems));
-  const pulled = deps.pullPolicy === 'Always' ? deps.images.pull(spec.image) : okAsync(undefined);
-  return pulled.andThen(() => createAndStart(deps, spec, chosen.value));
+  return deps.legacy.holds(spec.workerId).andThen((held) => {
+    if (held) {
+      return errAsync<WorkerHandle, WorkerProviderError>({
+        type: 'WorkerAlreadyExists',
+        workerId: spec.workerId,
+        message: `a container named ${legacyContainerName(spec.workerId)} (named by an earlier version) already exists for worker ${spec.workerId}`,
+      });
+    }
+    const pulled = deps.pullPolicy === 'Always' ? deps.images.pull(spec.image) : okAsync(undefined);
+    return pulled.andThen(() => createAndStart(deps, spec, chosen.value));
+  });
 }
 
 function createAndStart(
@@ -130,7 +138,7 @@ function createError(
     return {
       type: 'WorkerAlreadyExists',
       workerId: spec.workerId,
-      message: `a container named ${containerName(spec.workerId)} already exists`,
+      message: `a container named ${containerName(context.providerId, spec.workerId)} already exists`,
     };
   }
   if (failure.kind === 'http' && failure.statusCode === 400) {

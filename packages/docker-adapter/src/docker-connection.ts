@@ -46,3 +46,20 @@ function parseUrl(value: string): URL | undefined {
     return undefined;
   }
 }
+
+/**
+ * Why `dockerHost` is not an engine `connectDocker` can dial (`unix://` with an absolute
+ * path, or `tcp://`, `http://`, `https://` with a host), or `undefined` when it is.
+ */
+export function dockerHostProblem(dockerHost: string): string | undefined {
+  const host = dockerHost.trim();
+  const accepts = 'must be unix:///path/to/docker.sock or tcp://host:port';
+  if (host.startsWith('unix://')) {
+    return host.slice('unix://'.length).startsWith('/') ? undefined : accepts;
+  }
+  const url = parseUrl(host.replace(/^tcp:/, 'http:'));
+  if (url === undefined || !['http:', 'https:'].includes(url.protocol) || url.hostname === '') {
+    return accepts;
+  }
+  return url.pathname === '/' && url.search === '' ? undefined : accepts;
+}

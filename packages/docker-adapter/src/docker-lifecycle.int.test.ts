@@ -1,5 +1,6 @@
 import {
   dockerProfile,
+  OWNERSHIP_LABELS,
   EphemeralWorkerPolicy,
   type EphemeralWorkerPolicy as Policy,
   type ProviderId,
@@ -123,8 +124,18 @@ const untilState = (s: Setup, id: WorkerId, state: Worker['state']): Promise<Wor
     `${id} ${state}`,
   );
 
+/** By labels, which decide ownership, not by name: the tests' providers have several ids. */
 const containersNamed = async (id: WorkerId) =>
-  run.connection.docker.listContainers({ all: true, filters: { name: [`^/hodei-worker-${id}$`] } });
+  run.connection.docker.listContainers({
+    all: true,
+    filters: { label: [`${OWNERSHIP_LABELS.workerId}=${id}`] },
+  });
+
+const containerOf = async (id: WorkerId) => {
+  const [found] = await containersNamed(id);
+  if (found === undefined) throw new Error(`no container for worker ${id}`);
+  return run.connection.docker.getContainer(found.Id);
+};
 
 const containerState = async (id: WorkerId): Promise<string | undefined> =>
   (await containersNamed(id))[0]?.State;
@@ -252,7 +263,7 @@ describe('changes behind our back', () => {
     const s = setup(shortPolicy());
     const id = await s.create();
     await untilState(s, id, 'busy');
-    await run.connection.docker.getContainer(`hodei-worker-${id}`).kill();
+    await (await containerOf(id)).kill();
     const ended = await untilState(s, id, 'terminated');
     expect(ended?.exitCode).toBe(137);
     expect(s.publisher.ofType('WorkerEphemeralTerminated').at(-1)).toMatchObject({
@@ -277,7 +288,7 @@ describe('changes behind our back', () => {
     const id = await s.create();
     await untilState(s, id, 'busy');
     await s.lifecycle.close(); // the events are missed, as when the daemon drops a slow subscriber
-    await run.connection.docker.getContainer(`hodei-worker-${id}`).remove({ force: true });
+    await (await containerOf(id)).remove({ force: true });
     const stats = (await s.lifecycle.manager.reconcile())._unsafeUnwrap();
     expect(stats.lost).toBe(1);
     expect(s.publisher.ofType('WorkerLost')).toMatchObject([

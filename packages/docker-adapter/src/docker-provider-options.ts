@@ -3,6 +3,7 @@ import { err, ok, type Result } from 'neverthrow';
 import type { Clock, Logger, Problem, ProviderId, WorkerSpec } from '@hodei/domain';
 import type { DockerConnection } from './docker-connection.js';
 import { imagePatternProblem } from './image-allowlist.js';
+import { registryAuthProblems, type DockerRegistryAuth } from './registry-auth.js';
 
 export const PULL_POLICIES = ['IfNotPresent', 'Always', 'Never'] as const;
 /** When to pull the worker image, as Kubernetes names it. */
@@ -58,8 +59,16 @@ export interface DockerWorkerProviderOptions {
   readonly user?: string;
   /** Capabilities dropped on top of NET_RAW (always dropped). */
   readonly capDrop?: readonly string[];
-  /** A Docker network to attach workers to; default the engine's bridge. */
+  /**
+   * A Docker network to attach workers to (a name or id, `host`, `none`, or
+   * `container:<name|id>`); default the engine's bridge.
+   */
   readonly network?: string;
+  /**
+   * Credentials for private registries, each sent only with pulls from its `serveraddress`.
+   * The provider never logs them nor puts them in an error.
+   */
+  readonly registryAuth?: DockerRegistryAuth | readonly DockerRegistryAuth[];
   /** Host paths workers may mount; none by default. */
   readonly allowedHostPaths?: readonly string[];
   readonly mounts?: readonly DockerHostMount[];
@@ -78,6 +87,8 @@ export interface InvalidDockerProviderConfig {
 }
 
 const CAPABILITY = /^[A-Z_]+$/;
+/** What Docker accepts as a network name or id, or another container's network namespace. */
+const NETWORK = /^(?:container:)?[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 /** What json-file's `max-size` accepts: a number and an optional k, m or g. */
 const LOG_SIZE = /^[1-9][0-9]*[kmg]?$/;
 const USER = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(?::[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/;
@@ -104,6 +115,14 @@ export function validateProviderOptions(
     }
   }
   problems.push(...workerDefaultProblems(options));
+  if (options.network !== undefined && !NETWORK.test(options.network)) {
+    problems.push({
+      path: 'network',
+      message:
+        'must be a Docker network name or id (like ci-net, host or none) or container:<name>',
+    });
+  }
+  problems.push(...registryAuthProblems(options.registryAuth));
   for (const [i, cap] of (options.capDrop ?? []).entries()) {
     if (!CAPABILITY.test(cap)) {
       problems.push({ path: `capDrop.${i}`, message: 'must be a capability name like NET_ADMIN' });

@@ -2,6 +2,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { WorkerId } from '@hodei/domain';
 import { dockerProfile } from '@hodei/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { containerName } from './container-name.js';
 import { connectDocker } from './docker-connection.js';
 import { DockerWorkerProvider } from './docker-worker-provider.js';
 import { startDockerTestRun, testWorkerImage, type DockerTestRun } from './testing/index.js';
@@ -85,7 +86,7 @@ describe('a container-create that times out', () => {
     const named = () =>
       run.connection.docker.listContainers({
         all: true,
-        filters: { name: [`hodei-worker-${workerId}`] },
+        filters: { name: [containerName(run.providerId, workerId)] },
       });
     const deadline = Date.now() + 20_000;
     let sawIt = false;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WorkerSpec } from '@hodei/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { containerName } from './container-name.js';
 import { connectDocker, DEFAULT_DOCKER_SOCKET } from './docker-connection.js';
 import type { DockerWorkerProviderOptions } from './docker-provider-options.js';
 import { DockerWorkerProvider } from './docker-worker-provider.js';
@@ -25,7 +26,7 @@ const providerWith = (options: Partial<DockerWorkerProviderOptions> = {}): Docke
 const spec = (overrides: Partial<WorkerSpec> = {}): WorkerSpec => run.jobSpec(overrides);
 
 const inspectWorker = (id: string) =>
-  run.connection.docker.getContainer(`hodei-worker-${id}`).inspect();
+  run.connection.docker.getContainer(containerName(run.providerId, id)).inspect();
 
 describe('the defaults of a worker container', () => {
   it('limits memory, CPUs and pids, rotates its json-file log and runs an init', async () => {
@@ -146,7 +147,7 @@ describe('the create request', () => {
     expect(creates).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^POST (/v[0-9.]+)?/containers/create\\?name=hodei-worker-${s.workerId} HTTP/1\\.1$`,
+          `^POST (/v[0-9.]+)?/containers/create\\?name=${containerName(run.providerId, s.workerId).replaceAll('.', '\\.')} HTTP/1\\.1$`,
         ),
       ),
     ]);

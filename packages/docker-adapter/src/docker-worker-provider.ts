@@ -1,4 +1,4 @@
-import type { Result, ResultAsync } from 'neverthrow';
+import { errAsync, type Result, type ResultAsync } from 'neverthrow';
 import {
   silentLogger,
   type DestroyOptions,
@@ -29,11 +29,13 @@ import {
 } from './docker-provider-options.js';
 import { ImagePuller } from './image-puller.js';
 import { inspectContainer, ownsWorkerContainer } from './inspect-container.js';
+import { LegacyContainers } from './legacy-containers.js';
 import { listManagedWorkers } from './list-managed-workers.js';
 import { mapContainerState } from './map-container-state.js';
 import type { DockerProviderContext } from './provider-context.js';
 import { providerError } from './provider-errors.js';
 import { readWorkerLogs } from './read-worker-logs.js';
+import { asRegistryAuths } from './registry-auth.js';
 import { shareInFlight } from './share-in-flight.js';
 
 const DEFAULT_CALL_TIMEOUT_MS = 30_000;
@@ -41,10 +43,11 @@ const DEFAULT_PULL_TIMEOUT_MS = 300_000;
 
 /**
  * `WorkerProvider` over a Docker Engine (SPEC §4, §6 "Docker"). One container per worker,
- * `hodei-worker-<workerId>`, carrying the ownership labels; it acts only on containers with
- * this provider id's labels, checked by inspecting them right before acting.
+ * `hodei-<providerId>.<workerId>` (see `containerName`), carrying the ownership labels; it
+ * acts only on containers with this provider id's labels, checked by inspecting them right
+ * before acting. `close()` (or `await using`) ends the streams it holds open.
  */
-export class DockerWorkerProvider implements WorkerProvider {
+export class DockerWorkerProvider implements WorkerProvider, AsyncDisposable {
   readonly providerId: ProviderId;
   /** The socket or host, as errors name it. */
   readonly endpoint: string;
@@ -54,6 +57,8 @@ export class DockerWorkerProvider implements WorkerProvider {
   /** Destroys in flight, by resource: a second destroy of one worker joins the first. */
   readonly #destroying = new Map<string, ResultAsync<void, WorkerProviderError>>();
   readonly #created = new CreatedContainers();
+  readonly #closing = new AbortController();
+  readonly #watches = new Set<WatchSubscription>();
 
   private constructor(options: DockerWorkerProviderOptions, connection: DockerConnection) {
     this.providerId = options.providerId;
@@ -65,6 +70,7 @@ export class DockerWorkerProvider implements WorkerProvider {
       endpoint: connection.endpoint,
       callTimeoutMs: options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
       logger: options.logger ?? silentLogger,
+      closing: this.#closing.signal,
     };
     this.#creation = {
       context: this.#context,
@@ -75,8 +81,10 @@ export class DockerWorkerProvider implements WorkerProvider {
         this.#context,
         options.pullTimeoutMs ?? DEFAULT_PULL_TIMEOUT_MS,
         options.allowedImages,
+        asRegistryAuths(options.registryAuth),
       ),
       created: this.#created,
+      legacy: new LegacyContainers(this.#context),
     };
   }
 
@@ -89,7 +97,26 @@ export class DockerWorkerProvider implements WorkerProvider {
     );
   }
 
+  /**
+   * Ends the events watches and the log streams this provider opened, so a program exits
+   * without more; calls under way finish within their timeouts, later ones fail with
+   * ProviderFailure. Workers keep running. A `connection` given in the options stays open
+   * (idle sockets to the engine are not kept past a few seconds).
+   */
+  close(): Promise<void> {
+    if (this.#closing.signal.aborted) return Promise.resolve();
+    this.#closing.abort();
+    for (const watch of [...this.#watches]) watch.close();
+    this.#watches.clear();
+    return Promise.resolve();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   createWorker(spec: WorkerSpec): ResultAsync<WorkerHandle, WorkerProviderError> {
+    if (this.#closing.signal.aborted) return this.#closed('createContainer');
     return createWorkerContainer(this.#creation, spec);
   }
 
@@ -97,6 +124,7 @@ export class DockerWorkerProvider implements WorkerProvider {
     handle: WorkerHandle,
     options: DestroyOptions,
   ): ResultAsync<void, WorkerProviderError> {
+    if (this.#closing.signal.aborted) return this.#closed('stopContainer');
     return stopWorkerContainer(
       this.#context,
       handle,
@@ -109,6 +137,7 @@ export class DockerWorkerProvider implements WorkerProvider {
     handle: WorkerHandle,
     options: DestroyOptions,
   ): ResultAsync<void, WorkerProviderError> {
+    if (this.#closing.signal.aborted) return this.#closed('removeContainer');
     const key = handle.resourceId;
     return shareInFlight(
       this.#destroying,
@@ -127,6 +156,7 @@ export class DockerWorkerProvider implements WorkerProvider {
   }
 
   getWorkerStatus(handle: WorkerHandle): ResultAsync<WorkerStatus, WorkerProviderError> {
+    if (this.#closing.signal.aborted) return this.#closed('inspectContainer');
     return inspectContainer(this.#context, handle.resourceId).map((info): WorkerStatus => {
       if (
         info === null ||
@@ -139,6 +169,7 @@ export class DockerWorkerProvider implements WorkerProvider {
   }
 
   listManagedWorkers(): ResultAsync<readonly ManagedResource[], WorkerProviderError> {
+    if (this.#closing.signal.aborted) return this.#closed('listContainers');
     return listManagedWorkers(this.#context);
   }
 
@@ -146,11 +177,13 @@ export class DockerWorkerProvider implements WorkerProvider {
     handle: WorkerHandle,
     options: LogOptions = {},
   ): ResultAsync<AsyncIterable<LogLine>, WorkerProviderError> {
+    if (this.#closing.signal.aborted) return this.#closed('logs');
     return readWorkerLogs(this.#context, handle, options);
   }
 
   watch(listener: (event: ProviderWatchEvent) => void): WatchSubscription {
-    return new DockerEventWatch(
+    if (this.#closing.signal.aborted) return { close: () => undefined };
+    const watch = new DockerEventWatch(
       {
         docker: this.#context.docker,
         providerId: this.providerId,
@@ -163,14 +196,32 @@ export class DockerWorkerProvider implements WorkerProvider {
       },
       listener,
     );
+    const subscription: WatchSubscription = {
+      close: () => {
+        watch.close();
+        this.#watches.delete(subscription);
+      },
+    };
+    this.#watches.add(subscription);
+    return subscription;
   }
 
   health(): ResultAsync<ProviderHealth, WorkerProviderError> {
+    if (this.#closing.signal.aborted) return this.#closed('version');
     return dockerCall('version', this.#context.callTimeoutMs, () => this.#context.docker.version())
       .mapErr((failure) => providerError(this.#context, failure))
       .map((v) => ({
         providerId: this.providerId,
         detail: `Docker Engine ${v.Version} (API ${v.ApiVersion}) at ${this.endpoint}`,
       }));
+  }
+
+  #closed<T>(operation: string): ResultAsync<T, WorkerProviderError> {
+    return errAsync({
+      type: 'ProviderFailure',
+      operation,
+      message: `Docker provider ${this.providerId} is closed`,
+      retryable: false,
+    });
   }
 }

@@ -8,6 +8,7 @@ import {
   type WorkerStatus,
 } from '@hodei/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { containerName } from './container-name.js';
 import { connectDocker, DEFAULT_DOCKER_SOCKET } from './docker-connection.js';
 import { DockerWorkerProvider } from './docker-worker-provider.js';
 import { startDockerTestRun, testWorkerImage, type DockerTestRun } from './testing/index.js';
@@ -215,7 +216,7 @@ describe('status', () => {
       'hodei.worker-id': unstarted.workerId,
     }));
     const created = await run.connection.docker.createContainer({
-      name: `hodei-worker-${unstarted.workerId}`,
+      name: containerName(run.providerId, unstarted.workerId),
       Image: testWorkerImage(),
       Labels: labels,
     });

@@ -9,6 +9,7 @@ import {
   type WorkerSpec,
 } from '@hodei/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { containerName } from './container-name.js';
 import { DockerWorkerProvider } from './docker-worker-provider.js';
 import type { DockerWorkerProviderOptions } from './docker-provider-options.js';
 import { startDockerTestRun, testWorkerImage, type DockerTestRun } from './testing/index.js';
@@ -39,7 +40,7 @@ const containersOfRun = async (): Promise<string[]> =>
   ).map((c) => c.Names[0] ?? c.Id);
 
 const inspectWorker = (id: string) =>
-  run.connection.docker.getContainer(`hodei-worker-${id}`).inspect();
+  run.connection.docker.getContainer(containerName(run.providerId, id)).inspect();
 
 const problemPaths = (error: WorkerProviderError): string[] =>
   error.type === 'InvalidWorkerSpec' ? error.problems.map((p) => p.path).sort() : [];
@@ -88,7 +89,7 @@ describe('bad input', () => {
     const error = (await providerWith().createWorker(s))._unsafeUnwrapErr();
     expect(error.type).toBe('InvalidWorkerSpec');
     expect(error.message).toMatch(/CPU/);
-    expect(await containersOfRun()).not.toContain(`/hodei-worker-${s.workerId}`);
+    expect(await containersOfRun()).not.toContain(`/${containerName(run.providerId, s.workerId)}`);
   });
 
   it('without an init, removes a container whose command cannot start, so a half-way creation leaves nothing', async () => {
@@ -96,7 +97,7 @@ describe('bad input', () => {
     const error = (await providerWith({ init: false }).createWorker(s))._unsafeUnwrapErr();
     expect(error.type).toBe('InvalidWorkerSpec');
     expect(problemPaths(error)).toEqual(['command']);
-    expect(await containersOfRun()).not.toContain(`/hodei-worker-${s.workerId}`);
+    expect(await containersOfRun()).not.toContain(`/${containerName(run.providerId, s.workerId)}`);
   });
 
   it('with the init, starts a command that cannot be found and lets it exit 127', async () => {
@@ -111,7 +112,7 @@ describe('bad input', () => {
     const provider = providerWith();
     const ghost = {
       workerId: `${run.runId}-ghost` as WorkerId,
-      resourceId: `hodei-worker-${run.runId}-ghost`,
+      resourceId: containerName(run.providerId, `${run.runId}-ghost`),
       providerId: run.providerId,
       createdAt: 0,
     };
@@ -195,7 +196,7 @@ describe('image pull policy', () => {
       await providerWith({ pullPolicy: 'Always', pullTimeoutMs: 30_000 }).createWorker(s)
     )._unsafeUnwrapErr();
     expect(error).toMatchObject({ type: 'ProviderFailure', operation: 'pullImage' });
-    expect(await containersOfRun()).not.toContain(`/hodei-worker-${s.workerId}`);
+    expect(await containersOfRun()).not.toContain(`/${containerName(run.providerId, s.workerId)}`);
   });
 });
 
@@ -210,7 +211,7 @@ describe('the container Docker runs', () => {
     const handle = (await providerWith().createWorker(s))._unsafeUnwrap();
     const info = await inspectWorker(s.workerId);
     expect(info.Id).toBe(handle.resourceId);
-    expect(info.Name).toBe(`/hodei-worker-${s.workerId}`);
+    expect(info.Name).toBe(`/${containerName(run.providerId, s.workerId)}`);
     expect(info.Config.Labels).toMatchObject({
       team: 'builds',
       'hodei.managed': 'true',

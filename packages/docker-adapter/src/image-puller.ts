@@ -6,6 +6,7 @@ import { withDefaultTag } from './image-reference.js';
 import type { DockerProviderContext, DockerStream } from './provider-context.js';
 import { invalidWorkerSpec, providerError } from './provider-errors.js';
 import { pullError } from './pull-failure.js';
+import { registryAuthFor, type DockerRegistryAuth } from './registry-auth.js';
 import { shareInFlight } from './share-in-flight.js';
 
 /**
@@ -17,6 +18,7 @@ export class ImagePuller {
   readonly #context: DockerProviderContext;
   readonly #pullTimeoutMs: number;
   readonly #allowed: readonly string[] | undefined;
+  readonly #auths: readonly DockerRegistryAuth[];
   /** Pulls in flight, by image. */
   readonly #pulling = new Map<string, ResultAsync<void, WorkerProviderError>>();
 
@@ -24,10 +26,12 @@ export class ImagePuller {
     context: DockerProviderContext,
     pullTimeoutMs: number,
     allowed: readonly string[] | undefined,
+    auths: readonly DockerRegistryAuth[] = [],
   ) {
     this.#context = context;
     this.#pullTimeoutMs = pullTimeoutMs;
     this.#allowed = allowed;
+    this.#auths = auths;
   }
 
   pull(image: string): ResultAsync<void, WorkerProviderError> {
@@ -47,10 +51,14 @@ export class ImagePuller {
   #start(image: string): ResultAsync<void, WorkerProviderError> {
     const engineError = (failure: DockerCallFailure): WorkerProviderError =>
       providerError(this.#context, failure);
+    // Only this image's registry gets credentials: the daemon would hand them to any other.
+    const auth = registryAuthFor(this.#auths, image);
     // The engine answers a failed pull with 200 and reports the failure inside the stream.
     return dockerCall('pullImage', this.#pullTimeoutMs, async (abortSignal) => {
       const stream = (await this.#context.docker.pull(withDefaultTag(image), {
         abortSignal,
+        // docker-modem sends it as the X-Registry-Auth header, never in the URL.
+        ...(auth === undefined ? {} : { authconfig: { ...auth } }),
       })) as DockerStream;
       return pullStreamProblem(stream);
     })

@@ -12,6 +12,8 @@ export interface DockerProviderContext {
   readonly endpoint: string;
   readonly callTimeoutMs: number;
   readonly logger: Logger;
+  /** Aborted by the provider's `close()`: what streams it opened end then. */
+  readonly closing: AbortSignal;
 }
 
 /** The streams dockerode answers pulls and followed logs with. */

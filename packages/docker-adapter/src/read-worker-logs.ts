@@ -38,11 +38,16 @@ export function readWorkerLogs(
     )
       .mapErr((failure) => providerError(context, failure))
       .map((stream): AsyncIterable<LogLine> => {
-        // A reader that goes away ends the stream now, not at the container's next line.
-        const signal = options.signal;
-        if (signal?.aborted === true) stream.destroy();
-        signal?.addEventListener('abort', () => stream.destroy(), { once: true });
-        return streamLogLines(stream, multiplexed);
+        // A reader that goes away, or the provider closing, ends the stream now, not at the
+        // container's next line; the iteration then ends as if the log had.
+        let ended = false;
+        const end = (): void => {
+          ended = true;
+          stream.destroy();
+        };
+        endWith(stream, options.signal, end);
+        endWith(stream, context.closing, end);
+        return quietlyEnded(streamLogLines(stream, multiplexed), () => ended);
       });
   });
 }
@@ -70,4 +75,27 @@ function openLogStream(
       ...(options.tail === undefined ? {} : { tail: options.tail }),
     },
   });
+}
+
+/** Calls `end` when `signal` aborts, and stops listening once the stream is closed. */
+function endWith(stream: IncomingMessage, signal: AbortSignal | undefined, end: () => void): void {
+  if (signal === undefined) return;
+  if (signal.aborted) {
+    end();
+    return;
+  }
+  signal.addEventListener('abort', end, { once: true });
+  stream.once('close', () => signal.removeEventListener('abort', end));
+}
+
+/** The lines, ending without the premature-close error when the stream was ended on purpose. */
+async function* quietlyEnded(
+  lines: AsyncIterable<LogLine>,
+  endedOnPurpose: () => boolean,
+): AsyncGenerator<LogLine> {
+  try {
+    yield* lines;
+  } catch (error) {
+    if (!endedOnPurpose()) throw error;
+  }
 }

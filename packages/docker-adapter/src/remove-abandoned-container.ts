@@ -1,6 +1,6 @@
 import { okAsync } from 'neverthrow';
 import { isOwnedBy, OWNERSHIP_LABELS, type WorkerId } from '@hodei/domain';
-import { containerName } from './container-options.js';
+import { containerName } from './container-name.js';
 import { forceRemoveContainer } from './container-teardown.js';
 import { inspectContainer } from './inspect-container.js';
 import type { DockerProviderContext } from './provider-context.js';
@@ -18,7 +18,7 @@ export function removeAbandonedContainer(
   workerId: WorkerId,
   createdAt: number,
 ): void {
-  const name = containerName(workerId);
+  const name = containerName(context.providerId, workerId);
   const stamp = new Date(createdAt).toISOString();
   const attempt = (delays: readonly number[]): void => {
     void inspectContainer(context, name)

@@ -3,3 +3,5 @@ export { startDockerTestRun, TEST_RUN_LABEL } from './test-run.js';
 export type { DockerTestRun } from './test-run.js';
 export { startLoopbackRegistry } from './loopback-registry.js';
 export type { LoopbackRegistry } from './loopback-registry.js';
+export { startEngineProxy } from './engine-proxy.js';
+export type { EngineProxy } from './engine-proxy.js';
