@@ -11,24 +11,25 @@ import { systemClock } from '@hodei/domain/system';
 import { connectDocker, DockerWorkerProvider } from '@hodei/docker-adapter';
 import { KubernetesStubWorkerProvider, SimulatedCluster } from '@hodei/k8s-stub-adapter';
 import { instanceCachingFactory, type DependencyContainer } from 'tsyringe';
-import type { ProviderConfig } from '../config/config.js';
+import { dockerProviderOptions, type ProviderConfig } from '../config/config.js';
 import { instrumentProvider } from '../metrics/instrumented-provider.js';
 import { RecoveryGate } from '../passes/recovery-gate.js';
 import type { ProviderEntry } from '../workers/worker-service.js';
 import type { ServerOptions } from './hodei-server.js';
 import { TOKENS } from './tokens.js';
 
-/** A simulated cluster ticking in real time, or all of them. */
+/** A simulated cluster ticking in real time, a Docker provider to close, or all of them. */
 export interface Stoppable {
   stop(): void;
 }
 
 /**
  * Every configured provider, instrumented, with its manager and decorator unless the flag is
- * off. Returns what stops the simulated clusters the k8s-stub providers start.
+ * off. Returns what stops the simulated clusters the k8s-stub providers start and closes the
+ * Docker providers (their events streams and followed logs).
  */
 export function registerProviders(c: DependencyContainer, options: ServerOptions): Stoppable {
-  const clusters: Stoppable[] = [];
+  const toStop: Stoppable[] = [];
   const tickMs = options.clusterTickMs ?? 50;
   c.register(TOKENS.providers, {
     useFactory: instanceCachingFactory((d) => {
@@ -36,7 +37,7 @@ export function registerProviders(c: DependencyContainer, options: ServerOptions
       const metrics = d.resolve(TOKENS.metrics);
       const publisher = d.resolve(TOKENS.publisher);
       return config.providers.map((p): ProviderEntry => {
-        const { bare, policy } = bareProvider(d, p, tickMs, clusters);
+        const { bare, policy } = bareProvider(d, p, tickMs, toStop);
         const provider = instrumentProvider(bare, p.kind, metrics);
         if (!config.lifecycleEnabled) return { id: p.id, kind: p.kind, provider, policy };
         return withLifecycle(d, { id: p.id, kind: p.kind, provider, policy }, publisher);
@@ -45,7 +46,7 @@ export function registerProviders(c: DependencyContainer, options: ServerOptions
   });
   return {
     stop: () => {
-      for (const cluster of clusters) cluster.stop();
+      for (const s of toStop) s.stop();
     },
   };
 }
@@ -54,22 +55,24 @@ function bareProvider(
   d: DependencyContainer,
   p: ProviderConfig,
   tickMs: number,
-  clusters: Stoppable[],
+  toStop: Stoppable[],
 ): { bare: WorkerProvider; policy: EphemeralWorkerPolicy } {
   if (p.kind === 'docker') {
-    const config = d.resolve(TOKENS.config);
+    // Each provider its own engine (HODEI_PROVIDER_<ID>_DOCKER_HOST, else DOCKER_HOST).
     const made = DockerWorkerProvider.create({
       providerId: p.id,
-      connection: connectDocker(config.dockerHost),
-      ...config.dockerWorkers,
+      connection: connectDocker(p.docker.dockerHost),
+      ...dockerProviderOptions(p.docker),
       clock: systemClock,
       logger: d.resolve(TOKENS.logger),
     });
     if (made.isErr()) throw new Error(`provider ${p.id}: ${made.error.message}`);
-    return { bare: made.value, policy: dockerProfile };
+    const provider = made.value;
+    toStop.push({ stop: () => void provider.close() });
+    return { bare: provider, policy: dockerProfile };
   }
   const cluster = new SimulatedCluster(systemClock, {});
-  clusters.push(cluster.runInRealTime(tickMs));
+  toStop.push(cluster.runInRealTime(tickMs));
   return {
     bare: new KubernetesStubWorkerProvider({ providerId: p.id, cluster }),
     policy: kubernetesProfile,
@@ -93,6 +96,7 @@ function withLifecycle(
     logger,
     // Stops mostly wait on containers: many at once keep a pass short.
     concurrency: 32,
+    gcHeartbeatMs: d.resolve(TOKENS.config).eventLog.gcHeartbeatMs,
     ...(bus === undefined ? {} : { history: bus.store }),
   });
   const managed = new LifecycleManagedWorkerProviderBuilder(entry.provider)

@@ -30,10 +30,10 @@ describe('server configuration', () => {
     expect(
       parseConfig({ HODEI_PROVIDERS: 'docker, k8s-stub:sim-1,docker:docker-b' })._unsafeUnwrap()
         .providers,
-    ).toEqual([
-      { kind: 'docker', id: 'docker' },
+    ).toMatchObject([
+      { kind: 'docker', id: 'docker', docker: { init: true } },
       { kind: 'k8s-stub', id: 'sim-1' },
-      { kind: 'docker', id: 'docker-b' },
+      { kind: 'docker', id: 'docker-b', docker: { init: true } },
     ]);
   });
 

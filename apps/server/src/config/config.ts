@@ -1,26 +1,32 @@
 import { err, ok, type Result } from 'neverthrow';
-import { parseProviderId, type ProviderId } from '@hodei/domain';
-import { EnvReader, type ConfigProblem, type Env } from './env-reader.js';
+import { readConfigFile, type ConfigFile } from './config-file.js';
+import { readDockerProviderConfig, type DockerProviderConfig } from './docker-provider-config.js';
+import { ConfigValues, EnvReader, type ConfigProblem, type Env } from './env-reader.js';
+import { readEventLogConfig, type EventLogConfig } from './event-log-config.js';
 import { readEventStreamLimits, type EventStreamLimits } from './event-stream-limits.js';
 import { readHttpLimits, type HttpLimits } from './http-limits.js';
 import { readLogLimits } from './log-limits-config.js';
-import { readDockerWorkerConfig, type DockerWorkerConfig } from './worker-container-config.js';
+import { readObservabilityConfig, type ObservabilityConfig } from './observability-config.js';
+import { readProviderList, readProviderSettings, type ProviderConfig } from './provider-config.js';
+import { reportUnknownSettings } from './unknown-settings.js';
 import type { LogLimits } from '../workers/log-response.js';
 
 export type { ConfigProblem } from './env-reader.js';
+export type { DockerProviderConfig } from './docker-provider-config.js';
+export { dockerProviderOptions } from './docker-provider-config.js';
+export type { ProviderConfig } from './provider-config.js';
+export { PROVIDER_KINDS, type ProviderKind } from './provider-kinds.js';
 
-export const PROVIDER_KINDS = ['docker', 'k8s-stub'] as const;
-export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 export const PUBLISHER_KINDS = ['postgres', 'logger'] as const;
 export type PublisherKind = (typeof PUBLISHER_KINDS)[number];
 
-export interface ProviderConfig {
-  readonly kind: ProviderKind;
-  readonly id: ProviderId;
-}
-
-/** SPEC §8: the server's whole configuration, read from the environment once at start. */
+/**
+ * SPEC §8: the server's whole configuration, read once at start from the environment over
+ * the YAML file named by HODEI_CONFIG_FILE (when set).
+ */
 export interface ServerConfig {
+  /** The configuration file read, when HODEI_CONFIG_FILE names one. */
+  readonly configFile: string | undefined;
   readonly httpHost: string;
   readonly httpPort: number;
   readonly httpLimits: HttpLimits;
@@ -31,45 +37,69 @@ export interface ServerConfig {
   readonly providers: readonly ProviderConfig[];
   readonly publishers: readonly PublisherKind[];
   readonly databaseUrl: string | undefined;
+  /** DOCKER_HOST, the engine of a docker provider without its own. */
   readonly dockerHost: string | undefined;
   readonly gcIntervalMs: number;
   readonly reconcileIntervalMs: number;
   readonly workerImage: string;
-  /** Limits, log rotation, init and opt-ins of Docker workers, and the images it may pull. */
-  readonly dockerWorkers: DockerWorkerConfig;
+  /**
+   * What every docker provider starts from (limits, log rotation, init and opt-ins of its
+   * workers, the images it may pull, network, registry); each provider's own settings are in
+   * `providers[i].docker`.
+   */
+  readonly dockerWorkers: DockerProviderConfig;
   readonly logLimits: LogLimits;
   readonly maxWorkers: number;
   readonly removeWorkersOnShutdown: boolean;
   readonly logLevel: string;
   readonly eventStreamLimits: EventStreamLimits;
+  /** Log format, request log level, when a failing provider is reported degraded. */
+  readonly observability: ObservabilityConfig;
+  /** Retention of the event log and the heartbeat of idle deadline passes. */
+  readonly eventLog: EventLogConfig;
 }
 
 export const DEFAULT_WORKER_IMAGE = 'hodei/worker:0.1.0';
 
+/** One line per problem: `[file:line: ]name="value" is invalid: it accepts …`. */
 export const formatConfigProblems = (problems: readonly ConfigProblem[]): string =>
   problems
-    .map((p) => `${p.variable}=${JSON.stringify(p.value)} is invalid: it accepts ${p.accepts}`)
+    .map((p) => {
+      const where = p.file === undefined ? '' : `${p.file}:${p.line ?? 1}: `;
+      return p.unknown === true
+        ? `${where}${p.variable} is unknown: it accepts ${p.accepts}`
+        : `${where}${p.variable}=${JSON.stringify(p.value)} is invalid: it accepts ${p.accepts}`;
+    })
     .join('\n');
 
-/** Reads and validates every variable; lists every problem, naming it and what it accepts. */
+/**
+ * Reads and validates every setting, from the environment and, when HODEI_CONFIG_FILE names
+ * one, the YAML file under it (a variable set and not blank wins over the file); lists every
+ * problem, naming the variable or the file's key and line, and what it accepts.
+ */
 export function parseConfig(env: Env): Result<ServerConfig, ConfigProblem[]> {
-  const reader = new EnvReader(env);
+  const configFile = env['HODEI_CONFIG_FILE']?.trim() || undefined;
+  const file: ConfigFile | undefined =
+    configFile === undefined ? undefined : readConfigFile(configFile);
+  const values = new ConfigValues(env, file?.values);
+  for (const problem of file?.problems ?? []) values.add(problem);
+  const reader = new EnvReader(values);
   // Read in the order of SPEC §8, so the problems are listed in that order too.
   const http = readHttp(reader);
   const httpLimits = readHttpLimits(reader);
   const dataDir = reader.read('HODEI_DATA_DIR') ?? './.hodei';
   const lifecycleEnabled = reader.boolean('HODEI_LIFECYCLE_ENABLED', true);
-  const providers = readProviders(reader);
+  const listed = readProviderList(reader, file);
   const databaseUrl = readDatabaseUrl(reader);
   const publishers = readPublishers(reader, databaseUrl);
   const day = 24 * 3600;
   const seconds = 'whole seconds from 1 to 86400';
-  const config: Omit<ServerConfig, 'dockerWorkers'> = {
+  const config: Omit<ServerConfig, 'dockerWorkers' | 'providers'> = {
+    configFile,
     ...http,
     httpLimits,
     dataDir,
     lifecycleEnabled,
-    providers,
     publishers,
     databaseUrl,
     dockerHost: reader.read('DOCKER_HOST'),
@@ -88,9 +118,18 @@ export function parseConfig(env: Env): Result<ServerConfig, ConfigProblem[]> {
     removeWorkersOnShutdown: reader.boolean('HODEI_REMOVE_WORKERS_ON_SHUTDOWN', false),
     logLevel: readLogLevel(reader),
     eventStreamLimits: readEventStreamLimits(reader),
+    observability: readObservabilityConfig(reader),
+    eventLog: readEventLogConfig(reader),
   };
-  const dockerWorkers = readDockerWorkerConfig(reader, config.workerImage);
-  return reader.problems.length > 0 ? err(reader.problems) : ok({ ...config, dockerWorkers });
+  // Every docker provider's settings: the shared ones first, so a bad shared variable is
+  // named once, then each provider's own over them.
+  const dockerWorkers = readDockerProviderConfig(reader, config.workerImage);
+  const providers = readProviderSettings(reader, listed, config.workerImage);
+  // Readers added later go above this line: what no reader asks for is reported unknown.
+  reportUnknownSettings(values, env, file, listed);
+  return reader.problems.length > 0
+    ? err(reader.problems)
+    : ok({ ...config, providers, dockerWorkers });
 }
 
 function readHttp(reader: EnvReader): Pick<ServerConfig, 'httpHost' | 'httpPort' | 'apiToken'> {
@@ -114,46 +153,6 @@ function readHttp(reader: EnvReader): Pick<ServerConfig, 'httpHost' | 'httpPort'
     );
   }
   return { httpHost, httpPort, apiToken };
-}
-
-function readProviders(reader: EnvReader): ProviderConfig[] {
-  const providers: ProviderConfig[] = [];
-  const raw = reader.read('HODEI_PROVIDERS') ?? 'docker';
-  const accepts =
-    "a comma list of <kind>[:<id>], kinds 'docker' and 'k8s-stub', ids of lowercase letters, digits and '-' (at most 50)";
-  const seen = new Set<string>();
-  for (const item of raw.split(',').map((s) => s.trim())) {
-    const parts = item.split(':');
-    const [kind, id = kind] = parts;
-    if (parts.length > 2) {
-      reader.problem(
-        'HODEI_PROVIDERS',
-        raw,
-        `${accepts}; ${JSON.stringify(item)} has more than one ':'`,
-      );
-      continue;
-    }
-    if (!(PROVIDER_KINDS as readonly string[]).includes(kind ?? '')) {
-      reader.problem('HODEI_PROVIDERS', raw, `${accepts}; unknown kind ${JSON.stringify(kind)}`);
-      continue;
-    }
-    const parsed = parseProviderId(id);
-    if (parsed.isErr()) {
-      reader.problem('HODEI_PROVIDERS', raw, `${accepts}; invalid id ${JSON.stringify(id)}`);
-      continue;
-    }
-    if (seen.has(parsed.value)) {
-      reader.problem(
-        'HODEI_PROVIDERS',
-        raw,
-        `${accepts}; each id once, but ${JSON.stringify(id)} repeats`,
-      );
-      continue;
-    }
-    seen.add(parsed.value);
-    providers.push({ kind: kind as ProviderKind, id: parsed.value });
-  }
-  return providers;
 }
 
 function readDatabaseUrl(reader: EnvReader): string | undefined {

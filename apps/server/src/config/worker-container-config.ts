@@ -93,7 +93,7 @@ function checkAsTheProviderWill(reader: EnvReader, config: DockerWorkerConfig): 
     if (variable === undefined) continue;
     const raw = reader.read(variable) ?? '';
     // A value that is not a number was reported already.
-    if (reader.problems.some((p) => p.variable === variable)) continue;
+    if (reader.hasProblem(variable)) continue;
     reader.problem(
       variable,
       raw,
