@@ -10,6 +10,15 @@ export type OpenStreams = Set<ServerResponse>;
 /** The OpenAPI security requirement of every `/v1` route. */
 export const security = [{ bearer: [] }];
 
+/** `GET /v1/events`: the bearer token, or a browser's ticket in the query. */
+export const bearerOrTicket = [{ bearer: [] }, { ticket: [] }];
+
+/** The routes served without a token. */
+export const noSecurity: Record<string, string[]>[] = [];
+
+/** `/readyz`: anonymous, or with the token for the details. */
+export const optionalBearer = [{}, { bearer: [] }];
+
 export const ctxOf = (request: FastifyRequest): OperationContext => ({
   actor: 'api',
   correlationId: request.correlationId,

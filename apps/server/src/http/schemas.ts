@@ -1,6 +1,11 @@
 import { LIFECYCLE_EVENT_TYPES, WORKER_STATES } from '@hodei/domain';
+import { booleanText, documentedText, integerText } from './openapi-query-types.js';
 
-/** JSON Schemas of every body, query and response (SPEC §8), also the OpenAPI document's. */
+/**
+ * JSON Schemas of every body, query and response (SPEC §8), also the OpenAPI document's. The
+ * ones with an `$id` are shared: routes refer to them as `{ $ref: 'Worker#' }` and the document
+ * names them `#/components/schemas/Worker`.
+ */
 
 /** Worker and provider ids, as `parseWorkerId` accepts them. */
 export const ID_PATTERN = '^[a-z0-9]([a-z0-9-]{0,48}[a-z0-9])?$';
@@ -13,17 +18,24 @@ const seconds = (minimum: number) => ({ type: 'integer', minimum, maximum: MAX_D
 
 export const errorSchema = {
   $id: 'Error',
+  description: 'Every error: its type, a message, and for invalid input each problem',
   type: 'object',
   required: ['error', 'message'],
   properties: {
-    error: { type: 'string' },
+    error: {
+      type: 'string',
+      description: 'the error type: `ValidationFailed`, `WorkerNotFound`, …',
+    },
     message: { type: 'string' },
     problems: {
       type: 'array',
       items: {
         type: 'object',
         required: ['path', 'message'],
-        properties: { path: { type: 'string' }, message: { type: 'string' } },
+        properties: {
+          path: { type: 'string', description: 'the field: `body.policy.idleTimeoutSeconds`' },
+          message: { type: 'string' },
+        },
       },
     },
   },
@@ -31,6 +43,7 @@ export const errorSchema = {
 
 export const policySchema = {
   $id: 'Policy',
+  description: 'The lifecycle policy of a worker, in seconds',
   type: 'object',
   required: [
     'maxLifetimeSeconds',
@@ -41,7 +54,10 @@ export const policySchema = {
   ],
   properties: {
     maxLifetimeSeconds: { type: 'integer' },
-    ttlAfterCompletionSeconds: { type: ['integer', 'null'] },
+    ttlAfterCompletionSeconds: {
+      type: ['integer', 'null'],
+      description: 'null: kept until deleted',
+    },
     idleTimeoutSeconds: { type: 'integer' },
     gracefulTerminationTimeoutSeconds: { type: 'integer' },
     startupTimeoutSeconds: { type: 'integer' },
@@ -50,6 +66,7 @@ export const policySchema = {
 
 export const workerSchema = {
   $id: 'Worker',
+  description: 'A worker as the server tracks it',
   type: 'object',
   required: [
     'id',
@@ -70,7 +87,7 @@ export const workerSchema = {
     providerId: { type: 'string' },
     mode: { type: 'string', enum: ['job', 'agent'] },
     state: { type: 'string', enum: [...WORKER_STATES] },
-    resourceId: { type: 'string' },
+    resourceId: { type: 'string', description: 'the container or pod' },
     image: { type: 'string' },
     createdAt: { type: 'string', format: 'date-time' },
     readyAt: { type: ['string', 'null'], format: 'date-time' },
@@ -81,7 +98,20 @@ export const workerSchema = {
   },
 } as const;
 
-export const createWorkerBody = {
+export const workerPageSchema = {
+  $id: 'WorkerPage',
+  description: 'One page of workers, oldest first; `nextCursor` fetches the next',
+  type: 'object',
+  required: ['items', 'nextCursor'],
+  properties: {
+    items: { type: 'array', items: { $ref: 'Worker#' } },
+    nextCursor: { type: ['string', 'null'], description: 'null on the last page' },
+  },
+} as const;
+
+export const createWorkerRequestSchema = {
+  $id: 'CreateWorkerRequest',
+  description: 'A worker to create; every field has a default',
   type: 'object',
   additionalProperties: false,
   properties: {
@@ -159,40 +189,42 @@ export const listWorkersQuery = {
     state: { type: 'string', enum: [...WORKER_STATES] },
     providerId: { type: 'string', pattern: ID },
     mode: { type: 'string', enum: ['job', 'agent'] },
-    limit: {
-      type: 'string',
+    limit: integerText({
       pattern: '^(?:[1-9][0-9]{0,2}|1000)$',
-      description: '1 to 1000, default 100',
-    },
-    cursor: { type: 'string', maxLength: 512 },
-  },
-} as const;
-
-export const workerPage = {
-  type: 'object',
-  required: ['items', 'nextCursor'],
-  properties: {
-    items: { type: 'array', items: { $ref: 'Worker#' } },
-    nextCursor: { type: ['string', 'null'] },
+      minimum: 1,
+      maximum: 1000,
+      default: 100,
+      description: 'workers per page, 1 to 1000',
+    }),
+    cursor: { type: 'string', maxLength: 512, description: 'the `nextCursor` of the last page' },
   },
 } as const;
 
 export const deleteQuery = {
   type: 'object',
   additionalProperties: false,
-  properties: { wait: { type: 'string', enum: ['true', 'false'] } },
+  properties: {
+    wait: booleanText('answer once the worker is gone (200) instead of at once (202)'),
+  },
 } as const;
+
+const TAIL_DESCRIPTION = 'the last N lines (0 to 999999), or all; default 1000';
 
 export const logsQuery = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    follow: { type: 'string', enum: ['true', 'false'] },
-    tail: {
-      type: 'string',
-      pattern: '^([0-9]{1,6}|all)$',
-      description: 'the last N lines (0 to 999999), or all; default 1000',
-    },
+    follow: booleanText('keep the response open and stream new lines'),
+    tail: documentedText(
+      { type: 'string', pattern: '^([0-9]{1,6}|all)$', description: TAIL_DESCRIPTION } as const,
+      {
+        oneOf: [
+          { type: 'integer', minimum: 0, maximum: 999_999 },
+          { type: 'string', enum: ['all'] },
+        ],
+        description: TAIL_DESCRIPTION,
+      },
+    ),
   },
 } as const;
 
@@ -200,23 +232,36 @@ export const eventsQuery = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    workerId: { type: 'string', pattern: ID },
-    type: { type: 'string', enum: [...LIFECYCLE_EVENT_TYPES] },
+    workerId: { type: 'string', pattern: ID, description: 'only this worker’s events' },
+    type: {
+      type: 'string',
+      maxLength: 2048,
+      description: `only these types, a comma list; each the short name (\`WorkerCreated\`) or the CloudEvents type (\`io.hodei.lifecycle.WorkerCreated\`). Types: ${LIFECYCLE_EVENT_TYPES.join(', ')}`,
+    },
+    heartbeats: booleanText(
+      'also the garbage collection pass reports (GarbageCollectionCompleted), left out otherwise',
+    ),
+    ticket: {
+      type: 'string',
+      maxLength: 512,
+      description: 'a short-lived ticket from POST /v1/events/tickets, for browsers',
+    },
   },
 } as const;
 
 /** A lifecycle event as JSON: the CloudEvents envelope of SPEC §3.6. */
 export const cloudEventSchema = {
   $id: 'CloudEvent',
+  description: 'A lifecycle event in the CloudEvents 1.0 JSON format',
   type: 'object',
   required: ['specversion', 'id', 'type', 'source', 'time', 'datacontenttype', 'data'],
   properties: {
     specversion: { type: 'string' },
     id: { type: 'string' },
-    type: { type: 'string' },
+    type: { type: 'string', description: '`io.hodei.lifecycle.<Type>`' },
     source: { type: 'string' },
-    subject: { type: 'string' },
-    time: { type: 'string' },
+    subject: { type: 'string', description: 'the worker id' },
+    time: { type: 'string', format: 'date-time' },
     datacontenttype: { type: 'string' },
     data: { type: 'object', additionalProperties: true },
     correlationid: { type: 'string' },
@@ -224,7 +269,9 @@ export const cloudEventSchema = {
   },
 } as const;
 
-export const historyResponse = {
+export const workerHistorySchema = {
+  $id: 'WorkerHistory',
+  description: 'The events of one worker, oldest first',
   type: 'object',
   required: ['workerId', 'events'],
   properties: {
@@ -233,40 +280,48 @@ export const historyResponse = {
   },
 } as const;
 
-const gcStats = {
+const count = { type: 'integer', minimum: 0 } as const;
+
+export const gcProviderStatsSchema = {
+  $id: 'GcProviderStats',
+  description: 'What the passes did on one provider',
   type: 'object',
   required: ['workersCleaned', 'orphansDetected', 'errors', 'durationMs'],
   properties: {
-    workersCleaned: { type: 'integer' },
-    orphansDetected: { type: 'integer' },
-    errors: { type: 'integer' },
+    workersCleaned: count,
+    orphansDetected: count,
+    errors: count,
     durationMs: { type: 'number' },
-    lifetimeExceeded: { type: 'integer' },
-    idleTimedOut: { type: 'integer' },
-    startupTimedOut: { type: 'integer' },
-    forceTerminated: { type: 'integer' },
-    ttlExpired: { type: 'integer' },
-    lost: { type: 'integer' },
+    lifetimeExceeded: count,
+    idleTimedOut: count,
+    startupTimedOut: count,
+    forceTerminated: count,
+    ttlExpired: count,
+    lost: count,
   },
 } as const;
 
-export const gcResponse = {
+export const gcReportSchema = {
+  $id: 'GcReport',
+  description: 'What a deadline pass and a reconciliation did, in all and per provider',
   type: 'object',
   required: ['workersCleaned', 'orphansDetected', 'errors', 'durationMs', 'byProvider'],
   properties: {
-    workersCleaned: { type: 'integer' },
-    orphansDetected: { type: 'integer' },
-    errors: { type: 'integer' },
+    workersCleaned: count,
+    orphansDetected: count,
+    errors: count,
     durationMs: { type: 'number' },
-    byProvider: { type: 'object', additionalProperties: gcStats },
+    byProvider: { type: 'object', additionalProperties: { $ref: 'GcProviderStats#' } },
   },
 } as const;
 
-export const healthResponse = {
+export const healthSchema = {
+  $id: 'Health',
+  description: 'Liveness or readiness, with each check',
   type: 'object',
   required: ['status'],
   properties: {
-    status: { type: 'string' },
+    status: { type: 'string', enum: ['ok', 'ready', 'not ready'] },
     checks: {
       type: 'object',
       additionalProperties: {
@@ -281,14 +336,16 @@ export const healthResponse = {
   },
 } as const;
 
-export const errorResponses = {
-  400: { $ref: 'Error#' },
-  401: { $ref: 'Error#' },
-  404: { $ref: 'Error#' },
-  409: { $ref: 'Error#' },
-  413: { $ref: 'Error#' },
-  414: { $ref: 'Error#' },
-  415: { $ref: 'Error#' },
-  429: { $ref: 'Error#' },
-  503: { $ref: 'Error#' },
-} as const;
+/** Every shared schema, in the order of the document's components. */
+export const SHARED_SCHEMAS = [
+  errorSchema,
+  policySchema,
+  workerSchema,
+  workerPageSchema,
+  createWorkerRequestSchema,
+  cloudEventSchema,
+  workerHistorySchema,
+  gcProviderStatsSchema,
+  gcReportSchema,
+  healthSchema,
+] as const;
