@@ -48,6 +48,7 @@ const ERRORS = {
   414: 'A path segment is longer than 100 characters',
   415: 'The body is not JSON, or it is compressed (Content-Encoding)',
   429: 'The provider runs HODEI_MAX_WORKERS live workers already',
+  500: 'A fault of the server (logged with its cause and the correlation id); the body says nothing more',
   503: 'The provider or the event store cannot serve it now; retry',
 } as const;
 
@@ -75,8 +76,14 @@ type ErrorEntry =
 export function errors(
   ...statuses: readonly ErrorEntry[]
 ): Partial<Record<ErrorStatus, ReturnType<typeof json>>> {
+  // Any route may meet a fault of its own: every operation documents the 500.
+  const all: readonly ErrorEntry[] = statuses.some(
+    (s) => (typeof s === 'number' ? s : s[0]) === 500,
+  )
+    ? statuses
+    : [...statuses, 500];
   return Object.fromEntries(
-    statuses.map((s) => {
+    all.map((s) => {
       const [status, description, headers] = typeof s === 'number' ? [s, ERRORS[s]] : s;
       const options = { ...OPTIONS[status], ...(headers === undefined ? {} : { headers }) };
       return [status, json('Error', description, options)];
