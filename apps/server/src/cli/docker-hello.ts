@@ -9,6 +9,7 @@ import {
 } from '@hodei/domain';
 import {
   connectDocker,
+  containerName,
   createDockerLifecycle,
   dockerEngineInfo,
   DockerWorkerProvider,
@@ -70,7 +71,7 @@ export async function dockerHello(options: HelloOptions): Promise<number> {
   try {
     if (!(await runJob(hello, check))) return 1;
   } finally {
-    hello.lifecycle.close();
+    await hello.lifecycle.close();
   }
   printTimeline(hello, check);
   out('');
@@ -145,7 +146,7 @@ async function runJob(hello: Hello, check: Check): Promise<boolean> {
     return false;
   }
   const handle = created.value;
-  out(`container hodei-worker-${workerId} (${handle.resourceId.slice(0, 12)})`);
+  out(`container ${containerName(hello.providerId, workerId)} (${handle.resourceId.slice(0, 12)})`);
 
   const output: string[] = [];
   const logs = await hello.provider.logs(handle, { follow: true });
@@ -193,11 +194,11 @@ async function awaitCleanup(hello: Hello, check: Check): Promise<void> {
 
   const left = await hello.connection.docker.listContainers({
     all: true,
-    filters: { name: [`hodei-worker-${workerId}`] },
+    filters: { label: [`hodei.provider-id=${hello.providerId}`, `hodei.worker-id=${workerId}`] },
   });
   const managedLeft = await hello.provider.listManagedWorkers();
   check(
-    'no hodei-worker container is left',
+    'no container of the worker is left',
     left.length === 0 && managedLeft.isOk() && managedLeft.value.length === 0,
   );
 }
