@@ -6,4 +6,5 @@ export type { PinoDestination, PinoOutputOptions } from './pino-sink.js';
 export { DEFAULT_EVENT_LEVELS, levelOfEvent } from './event-levels.js';
 export type { EventLevelOverrides, EventLogLevel } from './event-levels.js';
 export { REDACTED, redactSecrets, SECRET_KEY_PATTERN } from './redact-secrets.js';
+export { serializeErrors } from './serialize-errors.js';
 export type { LoggerCloseError, LoggerSetupError } from './logger-publisher.errors.js';

@@ -32,6 +32,35 @@ describe('createPinoLogger', () => {
     expect(lines[3]).toMatchObject({ error: { message: 'ECONNREFUSED', type: 'Error' } });
   });
 
+  it('writes an error nested in the fields with its message, cause and own fields, not as {}', () => {
+    const destination = new MemoryDestination();
+    // The server's case: its own pino instance, which knows no serializer for nested keys.
+    const logger = createPinoLogger({ logger: pino({}, destination) })._unsafeUnwrap();
+    const cause = Object.assign(
+      new Error('(HTTP code 500) server error - could not find bridge docker0', {
+        cause: new Error('bridge missing'),
+      }),
+      { statusCode: 500 },
+    );
+    logger.error('provider call failed', {
+      error: { type: 'ProviderFailure', cause },
+      attempts: [cause],
+    });
+    const line = parseLogLines(destination.text())[0]!;
+    expect(line).toMatchObject({
+      error: {
+        type: 'ProviderFailure',
+        cause: {
+          type: 'Error',
+          message: expect.stringContaining('could not find bridge docker0: bridge missing'),
+          statusCode: 500,
+          stack: expect.stringContaining('caused by'),
+        },
+      },
+      attempts: [{ statusCode: 500 }],
+    });
+  });
+
   it('drops lines below its level', () => {
     const destination = new MemoryDestination();
     const logger = createPinoLogger({ destination, level: 'warn' })._unsafeUnwrap();

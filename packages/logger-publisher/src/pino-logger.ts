@@ -4,6 +4,7 @@ import type { Logger as PinoLogger } from 'pino';
 import type { LoggerCloseError, LoggerSetupError } from './logger-publisher.errors.js';
 import { PinoSink, type PinoOutputOptions } from './pino-sink.js';
 import { redactRecord, SECRET_KEY_PATTERN } from './redact-secrets.js';
+import { serializeRecordErrors } from './serialize-errors.js';
 
 export interface PinoLoggerOptions extends PinoOutputOptions {
   /** Keys whose values are replaced by `[Redacted]` at any depth of the fields. */
@@ -20,8 +21,9 @@ export interface PinoLoggerAdapter extends Logger {
 type Method = 'debug' | 'info' | 'warn' | 'error';
 
 /**
- * Adapts pino to the domain `Logger` port. Fields are merged into the line, with secret-looking
- * keys redacted; a failing destination never throws into the caller (the line is dropped).
+ * Adapts pino to the domain `Logger` port. Fields are merged into the line, with errors at any
+ * depth serialized (message and causes, stack, code) and secret-looking keys redacted; a failing
+ * destination never throws into the caller (the line is dropped).
  */
 export function createPinoLogger(
   options: PinoLoggerOptions = {},
@@ -32,7 +34,8 @@ export function createPinoLogger(
       (method: Method) =>
       (message: string, fields?: LogFields): void => {
         if (sink.closed || !sink.logger.isLevelEnabled(method)) return;
-        const safe = fields === undefined ? {} : redactRecord(fields, secretKeys);
+        const safe =
+          fields === undefined ? {} : redactRecord(serializeRecordErrors(fields), secretKeys);
         // A log call must not fail the operation it describes: errors are dropped here.
         sink.write(() => sink.logger[method](safe, message));
       };

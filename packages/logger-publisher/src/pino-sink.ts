@@ -31,6 +31,10 @@ export interface PinoOutputOptions {
   readonly logger?: PinoLogger;
 }
 
+/** pino's error serializer, for errors only: a value serialized already is written as it is. */
+const serializeError = (value: unknown): unknown =>
+  value instanceof Error ? pino.stdSerializers.err(value) : value;
+
 interface ErrorEmitter {
   on(event: 'error', listener: (error: unknown) => void): unknown;
 }
@@ -110,7 +114,7 @@ export class PinoSink {
           level: options.level ?? 'info',
           ...(options.name === undefined ? {} : { name: options.name }),
           timestamp: pino.stdTimeFunctions.isoTime,
-          serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
+          serializers: { err: serializeError, error: serializeError },
         },
         stream,
       );

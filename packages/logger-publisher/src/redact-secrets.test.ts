@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { REDACTED, redactSecrets } from './redact-secrets.js';
+import { serializeErrors } from './serialize-errors.js';
 
 describe('redactSecrets', () => {
   it('replaces values of keys containing token, password or secret in any case', () => {
@@ -61,5 +62,61 @@ describe('redactSecrets', () => {
       aToken: REDACTED,
       bToken: REDACTED,
     });
+  });
+
+  it('redacts authorization, auth, cookies, tickets, credentials and registry auth', () => {
+    expect(
+      redactSecrets({
+        headers: { Authorization: 'Bearer x', Cookie: 'c=1', 'set-cookie': ['c=2'] },
+        auth: { username: 'u' },
+        registryAuth: 'r',
+        authconfig: 'a',
+        ticket: 't',
+        credentials: 'k',
+        credential: 'k',
+        apiKey: 'z',
+        image: 'hodei/worker:0.1.0',
+      }),
+    ).toEqual({
+      headers: { Authorization: REDACTED, Cookie: REDACTED, 'set-cookie': REDACTED },
+      auth: REDACTED,
+      registryAuth: REDACTED,
+      authconfig: REDACTED,
+      ticket: REDACTED,
+      credentials: REDACTED,
+      credential: REDACTED,
+      apiKey: REDACTED,
+      image: 'hodei/worker:0.1.0',
+    });
+  });
+
+  it('reaches inside errors as serializeErrors returns them, keeping what pino writes', () => {
+    const cause = Object.assign(new Error('registry refused'), {
+      statusCode: 401,
+      config: { headers: { Authorization: 'Bearer hunter2' } },
+    });
+    const failure = Object.assign(new Error('pull failed', { cause }), { registryAuth: 'xyz' });
+    const serialized = serializeErrors({ error: failure });
+    const redacted = redactSecrets(serialized);
+    const text = JSON.stringify(redacted);
+    expect(text).not.toContain('hunter2');
+    expect(text).not.toContain('xyz');
+    expect(JSON.parse(text)).toMatchObject({
+      error: {
+        type: 'Error',
+        message: expect.stringContaining('pull failed'),
+        stack: expect.any(String),
+      },
+    });
+    expect(JSON.stringify(serialized)).toContain('xyz');
+  });
+
+  it('reaches inside an error itself, and returns it untouched when it holds no secret', () => {
+    const clean = Object.assign(new Error('boom'), { code: 'E1' });
+    expect(redactSecrets({ clean })).toEqual({ clean });
+    const dirty = Object.assign(new Error('boom'), { password: 'p4ss' });
+    const text = JSON.stringify(redactSecrets({ dirty }));
+    expect(text).not.toContain('p4ss');
+    expect(JSON.parse(text)).toMatchObject({ dirty: { message: 'boom', password: REDACTED } });
   });
 });
