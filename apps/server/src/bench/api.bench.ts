@@ -91,7 +91,7 @@ async function createDestroy(): Promise<void> {
     a.push(await inProcess());
     h.push(await overHttp());
   }
-  lifecycle.close();
+  await lifecycle.close();
   await t.stop();
   const ratio = median(h) / median(a);
   console.log(`create → destroy of one worker on Docker, ${REPETITIONS} interleaved runs, medians`);

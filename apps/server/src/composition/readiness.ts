@@ -1,19 +1,23 @@
 import type { PostgresEventBus } from '@hodei/postgres-event-bus';
 import type { ReadinessCheck } from '../http/app.js';
+import { checkProvider } from '../metrics/provider-check.js';
+import type { ProviderFailureStreaks } from '../metrics/provider-failure-streaks.js';
 import type { ProviderEntry } from '../workers/worker-service.js';
 
-/** What /readyz reports: the health of every provider and, when there is one, the database. */
+/**
+ * What /readyz reports: every provider — its health check, and whether its calls keep
+ * failing (`degraded: create failed 3 times since …: <cause>`) — and, when there is one, the
+ * database.
+ */
 export async function readiness(
   providers: readonly ProviderEntry[],
   bus: PostgresEventBus | undefined,
+  streaks: ProviderFailureStreaks,
 ): Promise<Record<string, ReadinessCheck>> {
   const checks: Record<string, ReadinessCheck> = {};
   await Promise.all(
     providers.map(async (p) => {
-      const h = await p.provider.health();
-      checks[`provider:${p.id}`] = h.isOk()
-        ? { ok: true, detail: h.value.detail }
-        : { ok: false, detail: h.error.message };
+      checks[`provider:${p.id}`] = await checkProvider(p, streaks);
     }),
   );
   if (bus !== undefined) {

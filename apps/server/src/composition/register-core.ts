@@ -2,9 +2,12 @@ import type { Logger } from '@hodei/domain';
 import { systemClock, UuidV7IdGenerator } from '@hodei/domain/system';
 import { createPinoLogger } from '@hodei/logger-publisher';
 import { err, ok, type Result } from 'neverthrow';
-import pino from 'pino';
+import { isatty } from 'node:tty';
+import pino, { type DestinationStream } from 'pino';
+import { prettyFactory } from 'pino-pretty';
 import { instanceCachingFactory, type DependencyContainer } from 'tsyringe';
 import type { ServerConfig } from '../config/config.js';
+import type { LogFormat } from '../config/observability-config.js';
 import { LiveEventStream } from '../events/live-event-stream.js';
 import type { ServerOptions } from './hodei-server.js';
 import { startFailed, type StartError } from './server.errors.js';
@@ -22,7 +25,7 @@ export function registerCore(
       base: { service: 'hodei' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    pino.destination({ dest: options.logDestination ?? 1, sync: true }),
+    logStream(config.observability.logFormat, options.logDestination ?? 1),
   );
   const logger = createPinoLogger({ logger: pinoLogger });
   if (logger.isErr()) return err(startFailed(`logger: ${logger.error.message}`));
@@ -48,4 +51,22 @@ export function registerCore(
     }),
   });
   return ok(logger.value);
+}
+
+/**
+ * Where the server's lines go, written synchronously (a line is out before the next step):
+ * JSON, or pino-pretty's lines for a human — by default when the destination is a terminal.
+ */
+export function logStream(format: LogFormat, destination: number | string): DestinationStream {
+  const out = pino.destination({ dest: destination, sync: true });
+  const terminal = typeof destination === 'number' && isatty(destination);
+  if (format === 'json' || (format === 'auto' && !terminal)) return out;
+  // pino-pretty's formatter, not its stream: that one writes later, and loses the last lines
+  // of a process that exits.
+  const pretty = prettyFactory({
+    colorize: terminal,
+    translateTime: 'SYS:standard',
+    ignore: 'pid,hostname',
+  });
+  return { write: (line: string) => out.write(pretty(line)) };
 }

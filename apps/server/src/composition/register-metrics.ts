@@ -6,6 +6,8 @@ export function registerMetrics(c: DependencyContainer): void {
   c.register(TOKENS.metrics, {
     useFactory: instanceCachingFactory((d) => {
       const busPublisher = d.resolve(TOKENS.busPublisher);
+      const observability = d.resolve(TOKENS.config).observability;
+      const clock = d.resolve(TOKENS.clock);
       return new Metrics(
         // Read at scrape time: the providers are instrumented with these metrics, so they are
         // made after them.
@@ -19,6 +21,14 @@ export function registerMetrics(c: DependencyContainer): void {
                 oldestAgeMs: s.oldestSpooledAgeMs,
                 connected: s.connected,
               };
+        },
+        {
+          logger: d.resolve(TOKENS.logger),
+          degradation: {
+            afterFailures: observability.degradedAfterFailures,
+            forMs: observability.degradedForMs,
+          },
+          now: () => clock.now(),
         },
       );
     }),

@@ -3,6 +3,8 @@ import { ResultAsync } from 'neverthrow';
 import type { DependencyContainer } from 'tsyringe';
 import type { ServerConfig } from '../config/config.js';
 import { buildHttpApp } from '../http/app.js';
+import { EventTicketStore } from '../events/event-ticket-store.js';
+import { eventTicketAuth } from '../http/event-ticket-routes.js';
 import { resolveToken } from './api-token.js';
 import { catchUpSource } from './event-history.js';
 import type { ServerOptions } from './hodei-server.js';
@@ -25,18 +27,22 @@ export async function buildApi(c: DependencyContainer, options: ServerOptions): 
   const bus = c.resolve(TOKENS.eventBus);
   const config = c.resolve(TOKENS.config);
   const { token, file: tokenFile } = await resolveToken(config);
+  const eventTickets = new EventTicketStore();
   const app = await buildHttpApp({
+    eventTickets,
+    ticketAuth: eventTicketAuth(eventTickets),
     service: c.resolve(TOKENS.service),
     live,
     resume: catchUpSource(live, bus),
     eventStreamLimits: config.eventStreamLimits,
     metrics: () => metrics.render(),
-    readiness: () => readiness(providers, bus),
+    readiness: () => readiness(providers, bus, metrics.providerCalls.streaks),
     token,
     limits: config.httpLimits,
     logger: c.resolve(TOKENS.pino),
-    onResponse: (method, route, status) =>
-      metrics.httpRequests.inc({ method, route, status: String(status) }),
+    requestLogLevel: config.observability.requestLogLevel,
+    onResponse: (method, route, status, durationMs) =>
+      metrics.observeRequest(method, route, status, durationMs),
     ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
   });
   return { app, token, tokenFile };

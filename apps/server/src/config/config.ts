@@ -1,3 +1,4 @@
+import { redactDatabaseUrl } from '@hodei/postgres-event-bus';
 import { err, ok, type Result } from 'neverthrow';
 import { readConfigFile, type ConfigFile } from './config-file.js';
 import { readDockerProviderConfig, type DockerProviderConfig } from './docker-provider-config.js';
@@ -160,7 +161,7 @@ function readDatabaseUrl(reader: EnvReader): string | undefined {
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     reader.problem(
       'DATABASE_URL',
-      databaseUrl.replace(/:[^:@/]*@/, ':***@'),
+      redactDatabaseUrl(databaseUrl),
       'a postgres:// or postgresql:// connection URL',
     );
   }

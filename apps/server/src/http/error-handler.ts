@@ -49,7 +49,7 @@ function problemsOf(error: FastifyError): { path: string; message: string }[] {
 
 /**
  * What the routes do not answer themselves: invalid requests (400, 413, 415), unknown routes
- * (404), and anything that threw (500, logged, with nothing of it in the body).
+ * (404), and anything that threw (500, logged with its stack, with nothing of it in the body).
  */
 export function addErrorHandlers(app: FastifyInstance, bodyLimit: number | undefined): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -82,7 +82,8 @@ export function addErrorHandlers(app: FastifyInstance, bodyLimit: number | undef
         .code(error.statusCode)
         .send({ error: error.code ?? 'BadRequest', message: error.message });
     }
-    request.log.error({ err: error }, 'request failed');
+    // Logged once answered, with the request's line (see request-hooks.ts).
+    request.failure = { error: 'InternalError', message: error.message, cause: error };
     return reply
       .code(500)
       .send({ error: 'InternalError', message: 'the server failed; see its log' });

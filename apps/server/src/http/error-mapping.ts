@@ -42,7 +42,21 @@ export function statusOf(error: WorkerServiceError): number {
   }
 }
 
+/** The error each body was made from, for the log line of its request (see `failureBehind`). */
+const failures = new WeakMap<object, WorkerServiceError>();
+
+/** The error a body sent by `bodyOf` was made from: what the request log writes as its cause. */
+export const failureBehind = (body: unknown): WorkerServiceError | undefined =>
+  typeof body === 'object' && body !== null ? failures.get(body) : undefined;
+
+/** The answer's body; it remembers its error, so a 5xx is logged with the error's cause. */
 export function bodyOf(error: WorkerServiceError): ErrorBody {
+  const body = bodyOfError(error);
+  failures.set(body, error);
+  return body;
+}
+
+function bodyOfError(error: WorkerServiceError): ErrorBody {
   switch (error.type) {
     case 'ValidationFailed':
       return { error: error.type, message: error.message, problems: error.problems };

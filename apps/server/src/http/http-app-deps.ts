@@ -1,8 +1,11 @@
+import type { FastifyRequest } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import type { EventStreamLimits } from '../config/event-stream-limits.js';
 import type { HttpLimits } from '../config/http-limits.js';
+import type { RequestLogLevel } from '../config/observability-config.js';
 import type { CatchUpSource } from '../events/catch-up-source.js';
 import type { LiveEventStream } from '../events/live-event-stream.js';
+import type { EventTicketStore } from '../events/event-ticket-store.js';
 import type { WorkerService } from '../workers/worker-service.js';
 
 export interface ReadinessCheck {
@@ -26,6 +29,22 @@ export interface HttpAppDeps {
   /** Timeouts and the connection cap; `DEFAULT_HTTP_LIMITS` when absent. */
   readonly limits?: HttpLimits;
   readonly version?: string;
-  /** Called once per answered request, for `hodei_http_requests_total`. */
-  readonly onResponse?: (method: string, route: string, status: number) => void;
+  /**
+   * The level of the one log line per answered request (`info` when absent); the probes
+   * (`/healthz`, `/readyz`, `/metrics`) are written at `debug`, and a 5xx always at `error`
+   * with its cause.
+   */
+  readonly requestLogLevel?: RequestLogLevel;
+  /**
+   * Called once per answered request, for `hodei_http_requests_total` and
+   * `hodei_http_request_duration_seconds`.
+   */
+  readonly onResponse?: (method: string, route: string, status: number, durationMs: number) => void;
+  /**
+   * Another way than the bearer token to let a request in, for a matched route (short-lived
+   * browser tickets on `/v1/events`): `true` accepts the request.
+   */
+  /** Tickets for browsers' EventSource; `POST /v1/events/tickets` is served when given. */
+  readonly eventTickets?: EventTicketStore;
+  readonly ticketAuth?: (route: string, request: FastifyRequest) => boolean;
 }

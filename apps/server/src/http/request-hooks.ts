@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { FastifyInstance } from 'fastify';
+import { redactSecrets, serializeErrors } from '@hodei/logger-publisher';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { pino, type Level, type LevelWithSilent } from 'pino';
 import { bearerTokenMatches } from './bearer-token.js';
+import { failureBehind } from './error-mapping.js';
 import type { HttpAppDeps } from './http-app-deps.js';
 
 const CORRELATION = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -14,10 +17,25 @@ const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
   '/openapi.json',
 ]);
 
+/** Asked every few seconds by probes and scrapers: their lines go at debug, not with the rest. */
+const PROBE_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** A path longer than this is cut in the log line (the route names what was asked). */
+const MAX_LOGGED_PATH = 256;
+
+/** What a 5xx answer was about: the error of its body and, when known, the cause behind it. */
+export interface RequestFailure {
+  readonly error: string;
+  readonly message: string;
+  readonly cause?: unknown;
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
     /** From `X-Correlation-Id`, or generated; carried into the events it causes. */
     correlationId: string;
+    /** Set for a 5xx answer, for its log line. */
+    failure: RequestFailure | undefined;
   }
 }
 
@@ -27,15 +45,32 @@ const hasBody = (raw: IncomingMessage): boolean =>
 
 /**
  * On every request: the Host check, its correlation id (echoed in the response), the bearer
- * token check, the refusal of encoded bodies, and once answered, the count for the metrics.
+ * token check, the refusal of encoded bodies, and once answered, its log line and metrics.
  */
 export function addRequestHooks(
   app: FastifyInstance,
-  deps: Pick<HttpAppDeps, 'token' | 'onResponse'>,
+  deps: Pick<HttpAppDeps, 'token' | 'onResponse' | 'ticketAuth' | 'logger' | 'requestLogLevel'>,
 ): void {
   app.decorateRequest('correlationId', '');
+  app.decorateRequest('failure', undefined);
+
+  const writeLine = requestLogger(deps);
+  const answered = new WeakSet<FastifyRequest>();
+  /** The request's line and metrics, once: on `finish`, or on `close` for a hijacked stream. */
+  const observe = (request: FastifyRequest, reply: FastifyReply): void => {
+    if (answered.has(request)) return;
+    answered.add(request);
+    const route = request.routeOptions.url ?? 'unmatched';
+    writeLine(request, reply, route);
+    deps.onResponse?.(request.method, route, reply.statusCode, reply.elapsedTime);
+  };
 
   app.addHook('onRequest', async (request, reply) => {
+    // A hijacked stream (SSE, followed logs) skips onResponse when the client goes away;
+    // `sent` tells it from a request whose client left before any answer.
+    reply.raw.once('close', () => {
+      if (reply.sent) observe(request, reply);
+    });
     const given = request.headers['x-correlation-id'];
     const correlationId =
       typeof given === 'string' && CORRELATION.test(given) ? given : randomUUID();
@@ -51,7 +86,11 @@ export function addRequestHooks(
     // (`/%761/gc` reaches `/v1/gc`). Everything but the public routes needs the token.
     const route = request.routeOptions.url;
     const open = route !== undefined && PUBLIC_ROUTES.has(route);
-    if (!open && !bearerTokenMatches(request.headers.authorization, deps.token)) {
+    if (
+      !open &&
+      !bearerTokenMatches(request.headers.authorization, deps.token) &&
+      !(route !== undefined && deps.ticketAuth?.(route, request) === true)
+    ) {
       return reply
         .code(401)
         .header('www-authenticate', 'Bearer')
@@ -71,12 +110,76 @@ export function addRequestHooks(
     });
   });
 
+  // A 5xx body names its error; the error it was made from holds the cause (see `bodyOf`).
+  app.addHook('preSerialization', async (request, reply, payload) => {
+    if (reply.statusCode >= 500 && request.failure === undefined)
+      request.failure = failureOfBody(payload);
+    return payload;
+  });
+
   // Answered before its body is in (401, 413, 415): close rather than read the rest of it.
   app.addHook('onSend', async (request, reply) => {
     if (!request.raw.complete) void reply.header('connection', 'close');
   });
 
   app.addHook('onResponse', async (request, reply) => {
-    deps.onResponse?.(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode);
+    observe(request, reply);
   });
+}
+
+function failureOfBody(payload: unknown): RequestFailure | undefined {
+  if (typeof payload !== 'object' || payload === null) return undefined;
+  const { error, message } = payload as { error?: unknown; message?: unknown };
+  if (typeof error !== 'string' || typeof message !== 'string') return undefined;
+  const behind = failureBehind(payload) as { readonly cause?: unknown } | undefined;
+  return behind?.cause === undefined ? { error, message } : { error, message, cause: behind.cause };
+}
+
+/** The more verbose of two levels (`trace` over `debug`). */
+const moreVerbose = (a: Level, b: Level): Level =>
+  pino.levels.values[a]! <= pino.levels.values[b]! ? a : b;
+
+/**
+ * One line per answered request — method, route, path, status, duration, correlation id — at
+ * the configured level; a 5xx at error, whatever that level, with the error and its cause.
+ * The probes stay at debug, a 503 too (not ready, closing): they ask every few seconds, and a
+ * degraded provider is logged when it fails, not on every probe. A 500 is a bug: at error.
+ */
+function requestLogger(
+  deps: Pick<HttpAppDeps, 'logger' | 'requestLogLevel'>,
+): (request: FastifyRequest, reply: FastifyReply, route: string) => void {
+  const logger = deps.logger;
+  if (logger === undefined) return () => undefined;
+  const configured: LevelWithSilent = deps.requestLogLevel ?? 'info';
+  const probes: LevelWithSilent =
+    configured === 'silent' ? 'silent' : moreVerbose(configured, 'debug');
+  const levelOf = (status: number, route: string): LevelWithSilent => {
+    if (PROBE_ROUTES.has(route) && status !== 500) return probes;
+    return status >= 500 ? 'error' : configured;
+  };
+  return (request, reply, route) => {
+    const status = reply.statusCode;
+    const level = levelOf(status, route);
+    if (level === 'silent' || !logger.isLevelEnabled(level)) return;
+    const path = (request.url.split('?')[0] ?? '').slice(0, MAX_LOGGED_PATH);
+    const fields: Record<string, unknown> = {
+      method: request.method,
+      route,
+      path,
+      status,
+      durationMs: Math.round(reply.elapsedTime * 10) / 10,
+      correlationId: request.correlationId,
+    };
+    if (status < 500) {
+      logger[level](fields, 'request completed');
+      return;
+    }
+    const failure = request.failure;
+    if (failure !== undefined) {
+      fields['error'] = { type: failure.error, message: failure.message };
+      if (failure.cause !== undefined)
+        fields['cause'] = redactSecrets(serializeErrors(failure.cause));
+    }
+    logger[level](fields, 'request failed');
+  };
 }

@@ -1,5 +1,8 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { WORKER_STATES } from '@hodei/domain';
+import { checkProvider } from './provider-check.js';
+import type { ProviderFailureStreaks } from './provider-failure-streaks.js';
+import { NODE_VERSION, SERVER_VERSION } from './build-info.js';
 import type { ProviderEntry } from '../workers/provider-entry.js';
 
 export interface SpoolState {
@@ -13,7 +16,6 @@ type Providers = () => readonly ProviderEntry[];
 interface ManagerCounters {
   readonly transitions: number;
   readonly eventsPublished: number;
-  readonly publishFailures: number;
   readonly lostWorkers: number;
   readonly orphansDetected: number;
 }
@@ -71,11 +73,6 @@ export function registerManagerCounters(registers: Registry[], providers: Provid
     (c) => c.eventsPublished,
   );
   fromCounters(
-    'hodei_event_publish_failures_total',
-    'Lifecycle events a publisher failed to take.',
-    (c) => c.publishFailures,
-  );
-  fromCounters(
     'hodei_workers_lost_total',
     'Tracked workers whose resource vanished.',
     (c) => c.lostWorkers,
@@ -106,6 +103,41 @@ export function registerSpoolGauges(
     registers,
     collect() {
       this.set((spool()?.oldestAgeMs ?? 0) / 1000);
+    },
+  });
+}
+
+/** `hodei_build_info`: 1, with the server's and Node.js' versions as labels. */
+export function registerBuildInfo(registers: Registry[]): void {
+  const info = new Gauge({
+    name: 'hodei_build_info',
+    help: 'The running server: its version and the Node.js version, as labels; always 1.',
+    labelNames: ['version', 'node'] as const,
+    registers,
+  });
+  info.set({ version: SERVER_VERSION, node: NODE_VERSION }, 1);
+}
+
+/**
+ * `hodei_provider_up`: 1 when the provider passes its `/readyz` check (its health check
+ * answers and it is not degraded by failures in a row), 0 otherwise; checked at scrape time.
+ */
+export function registerProviderUp(
+  registers: Registry[],
+  providers: Providers,
+  streaks: ProviderFailureStreaks,
+): void {
+  new Gauge({
+    name: 'hodei_provider_up',
+    help: 'Whether the provider passes its readiness check (1) or not (0).',
+    labelNames: ['provider'] as const,
+    registers,
+    async collect() {
+      const checks = await Promise.all(
+        providers().map(async (entry) => [entry.id, await checkProvider(entry, streaks)] as const),
+      );
+      this.reset();
+      for (const [provider, check] of checks) this.set({ provider }, check.ok ? 1 : 0);
     },
   });
 }
