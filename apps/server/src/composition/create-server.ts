@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { err, ok, type Result } from 'neverthrow';
 import { container as rootContainer } from 'tsyringe';
 import type { ServerConfig } from '../config/config.js';
+import { eventLogPruner } from '../passes/event-log-pruner.js';
 import { openDatabase, registerDatabase } from './database.js';
 import { gracefulStop } from './graceful-stop.js';
 import type { HodeiServer, ServerOptions } from './hodei-server.js';
@@ -29,7 +30,8 @@ export async function createServer(
   options: ServerOptions = {},
 ): Promise<Result<HodeiServer, StartError>> {
   const c = rootContainer.createChildContainer();
-  // Closed in reverse: simulated clusters, publishers, provider locks, event bus.
+  // Closed in reverse: the event log pruner, providers (their watches, simulated clusters),
+  // publishers, provider locks, event bus.
   const shutdown = new ShutdownList();
   const logger = registerCore(c, config, options);
   if (logger.isErr()) return err(logger.error);
@@ -54,7 +56,7 @@ export async function createServer(
   shutdown.add('publishers', async () => {
     await publisher.close();
   });
-  shutdown.add('simulated clusters', () => {
+  shutdown.add('providers', () => {
     clusters.stop();
     return Promise.resolve();
   });
@@ -63,6 +65,12 @@ export async function createServer(
   const watches = await recoverProviders(providers);
   const { app, token, tokenFile } = await buildApi(c, options);
   scheduler.start();
+  const pruner = eventLogPruner(c.resolve(TOKENS.eventBus), config.eventLog, logger.value);
+  if (pruner !== undefined) {
+    pruner.start();
+    // Stopped before the event bus it prunes (the list closes in reverse).
+    shutdown.add('event log pruner', () => pruner.stop());
+  }
   const url = await listen(app, config);
   if (url.isErr()) {
     await scheduler.stop();

@@ -14,7 +14,7 @@ import type {
 } from '../events/catch-up-source.js';
 import { matchesFilter, type EventFilter } from '../events/event-filter.js';
 import type { LiveEventStream } from '../events/live-event-stream.js';
-import { frameOf, sseFrame } from '../events/sse-frames.js';
+import { eventFrame, sseFrame } from '../events/sse-frames.js';
 import type { HistorySource } from '../workers/worker-service.js';
 
 /** A worker's history: from the event store when there is one, then the live memory. */
@@ -124,7 +124,7 @@ async function* storePages(
     if (page.isErr()) return { kind: 'failed', message: page.error.message };
     const items = page.value.map((e) => ({
       eventId: e.eventId,
-      frame: frameOf(e.eventId, e.type, e.json),
+      frame: eventFrame(e.eventId, e.json),
     }));
     for (const item of items) recent?.delete(item.eventId);
     if (items.length > 0) yield items;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import type { LifecycleEvent } from '@hodei/domain';
 import type { PostgresEventBus } from '@hodei/postgres-event-bus';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOKENS } from '../composition/tokens.js';
 import { createTestDatabase, tempDataDir, type TestDatabase } from '../testing/server-process.js';
@@ -15,7 +16,7 @@ import {
 /**
  * The bounds of `GET /v1/events` over real HTTP, on a server in this process whose event
  * store is a PostgreSQL database of this file's own: capped catch-ups, SQL filters, slow
- * clients dropped, concurrent catch-ups refused.
+ * clients dropped, concurrent catch-ups refused; and what a browser's EventSource gets.
  */
 
 interface Frame {
@@ -379,5 +380,206 @@ describe('GET /v1/events with a catch-up whose reader stopped', () => {
     const dropped = await stalled.readToEnd(10_000);
     expect(dropped.ended).toBe(true);
     expect(dropped.frames.length).toBeLessThan(events.length);
+  });
+});
+
+/** What a browser's EventSource gets: `onmessage` for unnamed events, listeners for named ones. */
+interface EventSourceView {
+  readonly status: number;
+  readonly onmessage: EventSourceMessage[];
+  readonly named: EventSourceMessage[];
+}
+
+/** A stream read as an EventSource does (eventsource-parser), until `until` holds. */
+async function eventSource(
+  url: string,
+  headers: Record<string, string>,
+  until: (view: EventSourceView) => boolean,
+  onOpen: () => void = () => undefined,
+): Promise<EventSourceView> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 30_000);
+  const onmessage: EventSourceMessage[] = [];
+  const named: EventSourceMessage[] = [];
+  let status = 0;
+  const parser = createParser({
+    onEvent: (e) => ((e.event ?? 'message') === 'message' ? onmessage : named).push(e),
+  });
+  try {
+    const response = await fetch(url, { headers, signal: controller.signal });
+    status = response.status;
+    if (status !== 200) {
+      await response.body?.cancel();
+      return { status, onmessage, named };
+    }
+    onOpen();
+    const decoder = new TextDecoder();
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      parser.feed(decoder.decode(chunk, { stream: true }));
+      if (until({ status, onmessage, named })) break;
+    }
+  } catch (cause) {
+    if ((cause as Error).name !== 'AbortError') throw cause;
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+  }
+  return { status, onmessage, named };
+}
+
+const bearer = { authorization: `Bearer ${TEST_TOKEN}` };
+const typesOf = (messages: readonly EventSourceMessage[]): string[] =>
+  messages.map((m) => (JSON.parse(m.data) as { type: string }).type);
+const gcPass = (providerId: string, workersCleaned: number): LifecycleEvent => ({
+  eventId: randomUUID(),
+  occurredAt: at,
+  providerId,
+  type: 'GarbageCollectionCompleted',
+  workersCleaned,
+  orphansDetected: 0,
+  errors: 0,
+  durationMs: 1,
+  lifetimeExceeded: 0,
+  idleTimedOut: 0,
+  startupTimedOut: 0,
+  forceTerminated: 0,
+  ttlExpired: workersCleaned,
+});
+
+describe('GET /v1/events from a browser', () => {
+  let db: TestDatabase;
+  let t: TestServer;
+
+  beforeAll(async () => {
+    ({ db, t } = await startWithStore({}));
+  });
+
+  afterAll(() => stopWithStore(t, db));
+
+  it('gives a plain EventSource every event in onmessage, live and on resume, each a CloudEvent', async () => {
+    const missed = [ready('es-a'), busy('es-a')];
+    const first = ready('es-first');
+    await append(t, [first, ...missed]);
+    const marker = ready('es-a');
+    const view = await eventSource(
+      `${t.url}/v1/events?workerId=es-a`,
+      { ...bearer, 'last-event-id': first.eventId },
+      (v) => v.onmessage.some((m) => m.id === marker.eventId),
+      () => void publishLive(t, marker),
+    );
+    expect(view.named).toEqual([]);
+    expect(view.onmessage.map((m) => m.id)).toEqual([...missed, marker].map((e) => e.eventId));
+    expect(typesOf(view.onmessage)).toEqual([
+      'io.hodei.lifecycle.WorkerEphemeralReady',
+      'io.hodei.lifecycle.WorkerEphemeralBusy',
+      'io.hodei.lifecycle.WorkerEphemeralReady',
+    ]);
+  });
+
+  it('filters on a list of types in either spelling, live and in the catch-up', async () => {
+    const events = [ready('ty-a'), busy('ty-a'), failed('ty-a', 1), ready('ty-a')];
+    await append(t, events);
+    const marker = failed('ty-a', 2);
+    const type = 'WorkerEphemeralBusy,io.hodei.lifecycle.WorkerEphemeralFailed';
+    const view = await eventSource(
+      `${t.url}/v1/events?workerId=ty-a&type=${encodeURIComponent(type)}`,
+      { ...bearer, 'last-event-id': events[0]!.eventId },
+      (v) => v.onmessage.some((m) => m.id === marker.eventId),
+      () => void publishLive(t, marker),
+    );
+    expect(view.onmessage.map((m) => m.id)).toEqual(
+      [events[1]!, events[2]!, marker].map((e) => e.eventId),
+    );
+  });
+
+  it('answers 400 naming a type that does not exist', async () => {
+    const response = await fetch(`${t.url}/v1/events?type=WorkerEphemeralReady,WorkerCreated`, {
+      headers: bearer,
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      error: 'ValidationFailed',
+      message: expect.stringContaining('"WorkerCreated"') as unknown,
+    });
+  });
+
+  it('leaves GC pass reports out unless heartbeats=true or the type names them', async () => {
+    const provider = `gc-${randomUUID().slice(0, 8)}`;
+    const stored = [ready('gc-w'), gcPass(provider, 0), gcPass(provider, 1)];
+    await append(t, stored);
+    const from = { ...bearer, 'last-event-id': stored[0]!.eventId };
+    // Each read ends at a marker of its own, published live after a GC pass.
+    const read = async (query: string) => {
+      const marker = ready('gc-w');
+      return eventSource(
+        `${t.url}/v1/events${query}`,
+        from,
+        (v) => v.onmessage.some((m) => m.id === marker.eventId),
+        () => void publishLive(t, gcPass(provider, 0)).then(() => publishLive(t, marker)),
+      );
+    };
+    const isGc = (m: EventSourceMessage) =>
+      typesOf([m])[0] === 'io.hodei.lifecycle.GarbageCollectionCompleted';
+    expect((await read('')).onmessage.filter(isGc)).toEqual([]);
+    const gcIds = (await read('?heartbeats=true')).onmessage.filter(isGc).map((m) => m.id);
+    // The two stored, the one published live during the first read, and this read's own.
+    expect(gcIds).toHaveLength(4);
+    expect(gcIds.slice(0, 2)).toEqual([stored[1]!.eventId, stored[2]!.eventId]);
+    const byType = await eventSource(
+      `${t.url}/v1/events?type=GarbageCollectionCompleted`,
+      from,
+      (v) => v.onmessage.length >= 2,
+    );
+    expect(byType.onmessage.slice(0, 2).map((m) => m.id)).toEqual(
+      [stored[1]!, stored[2]!].map((e) => e.eventId),
+    );
+  });
+
+  it('resumes a new EventSource from ?lastEventId= (a browser cannot set the header)', async () => {
+    const first = ready('es-q');
+    const missed = [busy('es-q'), ready('es-q')];
+    await append(t, [first, ...missed]);
+    const issued = await t.api('POST', '/v1/events/tickets');
+    const { ticket } = issued.body as { ticket: string };
+    const view = await eventSource(
+      `${t.url}/v1/events?workerId=es-q&ticket=${encodeURIComponent(ticket)}&lastEventId=${first.eventId}`,
+      {},
+      (v) => v.onmessage.length >= missed.length,
+      () => undefined,
+    );
+    expect(view.onmessage.map((m) => m.id)).toEqual(missed.map((e) => e.eventId));
+  });
+
+  it('opens the stream with a ticket instead of the bearer header, and nothing else with it', async () => {
+    const issued = await t.api('POST', '/v1/events/tickets');
+    expect(issued.status).toBe(201);
+    expect(issued.headers.get('cache-control')).toBe('no-store');
+    const { ticket, expiresAt } = issued.body as { ticket: string; expiresAt: string };
+    expect(Date.parse(expiresAt)).toBeGreaterThan(Date.now());
+    const marker = ready('ticket-w');
+    const url = `${t.url}/v1/events?workerId=ticket-w&ticket=${encodeURIComponent(ticket)}`;
+    const view = await eventSource(
+      url,
+      {},
+      (v) => v.onmessage.length > 0,
+      () => void publishLive(t, marker),
+    );
+    expect(view.status).toBe(200);
+    expect(view.onmessage.map((m) => m.id)).toEqual([marker.eventId]);
+    // An EventSource reconnecting with it while it is valid.
+    const again = await eventSource(
+      url,
+      {},
+      () => true,
+      () => void publishLive(t, ready('ticket-w')),
+    );
+    expect(again.status).toBe(200);
+    const q = `ticket=${encodeURIComponent(ticket)}`;
+    expect((await t.api('GET', `/v1/workers?${q}`, { token: null })).status).toBe(401);
+    expect((await t.api('POST', `/v1/events/tickets?${q}`, { token: null })).status).toBe(401);
+    expect((await t.api('GET', '/v1/events?ticket=not-a-ticket', { token: null })).status).toBe(
+      401,
+    );
+    expect((await t.api('POST', '/v1/events/tickets', { token: null })).status).toBe(401);
   });
 });

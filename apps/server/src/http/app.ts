@@ -8,12 +8,14 @@ import Fastify, {
 import { DEFAULT_HTTP_LIMITS } from '../config/http-limits.js';
 import { addErrorHandlers } from './error-handler.js';
 import { registerEventStreamRoute, registerHistoryRoute } from './event-routes.js';
+import { registerEventTicketRoute } from './event-ticket-routes.js';
 import { answerClientError, answerFrameworkError, MAX_PATH_SEGMENT } from './framework-errors.js';
 import { registerGcRoutes } from './gc-routes.js';
 import type { HttpAppDeps } from './http-app-deps.js';
 import { addRequestHooks } from './request-hooks.js';
 import type { OpenStreams } from './route-helpers.js';
-import { cloudEventSchema, errorSchema, policySchema, workerSchema } from './schemas.js';
+import { openApiOptions } from './openapi-document.js';
+import { SHARED_SCHEMAS } from './schemas.js';
 import { registerSystemRoutes } from './system-routes.js';
 import { rejectMalformedStrings } from './well-formed-input.js';
 import { registerWorkerRoutes } from './worker-routes.js';
@@ -66,27 +68,16 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
   registerHistoryRoute(app, deps);
   registerGcRoutes(app, deps.service);
   registerEventStreamRoute(app, deps, streams);
+  if (deps.eventTickets !== undefined)
+    registerEventTicketRoute(app, { tickets: deps.eventTickets });
   registerSystemRoutes(app, deps);
   return app;
 }
 
-/** The OpenAPI document, and the shared schemas the routes refer to by `$ref`. */
+/** The OpenAPI document (`openapi-document.ts`), and the shared schemas routes `$ref`. */
 async function registerOpenApi(app: FastifyInstance, version: string | undefined): Promise<void> {
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'Hodei Lifecycle',
-        version: version ?? '0.1.0',
-        description: 'Ephemeral worker lifecycle API',
-      },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-    },
-  });
-  app.addSchema(errorSchema);
-  app.addSchema(policySchema);
-  app.addSchema(workerSchema);
-  app.addSchema(cloudEventSchema);
+  await app.register(swagger, openApiOptions(version ?? '0.1.0'));
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
 }
 
 /** Bodiless POSTs (ready, busy, gc) may come with a JSON content type and no body. */

@@ -246,6 +246,13 @@ export const eventsQuery = {
       maxLength: 512,
       description: 'a short-lived ticket from POST /v1/events/tickets, for browsers',
     },
+    lastEventId: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 200,
+      description:
+        'where to resume, as the Last-Event-ID header says it (the header wins): a browser that opens a new EventSource with a new ticket cannot send the header',
+    },
   },
 } as const;
 

@@ -2,15 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { CreateWorkerRequest, WorkerService } from '../workers/worker-service.js';
 import { ctxOf, fail, security, type OpenStreams } from './route-helpers.js';
 import { writeLogLines } from './write-log-lines.js';
-import {
-  createWorkerBody,
-  deleteQuery,
-  errorResponses,
-  listWorkersQuery,
-  logsQuery,
-  workerIdParams,
-  workerPage,
-} from './schemas.js';
+import { errors, json, text } from './openapi-responses.js';
+import { deleteQuery, listWorkersQuery, logsQuery, workerIdParams } from './schemas.js';
+
+const tags = ['workers'];
 
 /** `/v1/workers`: create, list, get, ready and busy, destroy, and the logs. */
 export function registerWorkerRoutes(
@@ -30,10 +25,24 @@ function addCreateRoute(app: FastifyInstance, service: WorkerService): void {
     '/v1/workers',
     {
       schema: {
+        operationId: 'createWorker',
         summary: 'Create a worker (idempotent by id)',
+        tags,
         security,
-        body: createWorkerBody,
-        response: { 200: { $ref: 'Worker#' }, 201: { $ref: 'Worker#' }, ...errorResponses },
+        body: { $ref: 'CreateWorkerRequest#' },
+        response: {
+          200: json('Worker', 'A repeat of an earlier create with the same spec'),
+          201: json('Worker', 'Created; it starts in the background'),
+          ...errors(
+            400,
+            401,
+            [409, 'The id belongs to a worker with another spec'],
+            413,
+            415,
+            [429, 'The provider runs HODEI_MAX_WORKERS live workers already; retry later'],
+            [503, 'The provider cannot be reached, or has not recovered its workers yet'],
+          ),
+        },
       },
     },
     async (request, reply) => {
@@ -54,10 +63,18 @@ function addListRoutes(app: FastifyInstance, service: WorkerService): void {
     '/v1/workers',
     {
       schema: {
-        summary: 'List workers',
+        operationId: 'listWorkers',
+        summary: 'List workers, oldest first, a page at a time',
+        tags,
         security,
         querystring: listWorkersQuery,
-        response: { 200: workerPage, ...errorResponses },
+        response: {
+          200: json('WorkerPage', 'One page'),
+          ...errors([400, 'A filter, `limit` or `cursor` is invalid'], 401, [
+            503,
+            'A provider used without lifecycle management cannot be reached',
+          ]),
+        },
       },
     },
     async (request, reply) => {
@@ -77,10 +94,15 @@ function addListRoutes(app: FastifyInstance, service: WorkerService): void {
     '/v1/workers/:id',
     {
       schema: {
+        operationId: 'getWorker',
         summary: 'One worker',
+        tags,
         security,
         params: workerIdParams,
-        response: { 200: { $ref: 'Worker#' }, ...errorResponses },
+        response: {
+          200: json('Worker', 'The worker'),
+          ...errors([400, 'The id is not a worker id'], 401, 404, 414),
+        },
       },
     },
     async (request, reply) => {
@@ -96,10 +118,27 @@ function addMarkRoutes(app: FastifyInstance, service: WorkerService): void {
       `/v1/workers/:id/${to}`,
       {
         schema: {
-          summary: `Mark a worker ${to}`,
+          operationId: to === 'ready' ? 'markWorkerReady' : 'markWorkerBusy',
+          summary: `Mark an agent ${to}`,
+          tags,
           security,
           params: workerIdParams,
-          response: { 200: { $ref: 'Worker#' }, ...errorResponses },
+          response: {
+            200: json('Worker', `The agent, now ${to}`),
+            ...errors(
+              [400, 'The id is not a worker id, or the body is not JSON'],
+              401,
+              404,
+              [
+                409,
+                `The worker runs a job, its state cannot become ${to}, or lifecycle management is off`,
+              ],
+              413,
+              415,
+              414,
+              [503, 'The event could not be recorded (publisher backpressure); retry'],
+            ),
+          },
         },
       },
       async (request, reply) => {
@@ -119,11 +158,28 @@ function addDestroyRoute(app: FastifyInstance, service: WorkerService): void {
     '/v1/workers/:id',
     {
       schema: {
-        summary: 'Destroy a worker gracefully: 202 in the background, or 200 with ?wait=true',
+        operationId: 'destroyWorker',
+        summary: 'Destroy a worker gracefully',
+        description:
+          'Answers 202 with the worker `terminating` while it stops in the background, or with `?wait=true` 200 once it is gone. A finished worker is removed at once (200).',
+        tags,
         security,
         params: workerIdParams,
         querystring: deleteQuery,
-        response: { 200: { $ref: 'Worker#' }, 202: { $ref: 'Worker#' }, ...errorResponses },
+        response: {
+          200: json('Worker', 'Gone: it had finished, or `?wait=true` waited'),
+          202: json('Worker', 'Terminating in the background'),
+          ...errors(
+            [400, 'The id or the query is invalid, or the body is not JSON'],
+            401,
+            404,
+            [409, 'The worker cannot be terminated in its state'],
+            413,
+            414,
+            415,
+            [503, 'The provider cannot be reached, or the event could not be recorded'],
+          ),
+        },
       },
     },
     async (request, reply) => {
@@ -139,37 +195,55 @@ function addDestroyRoute(app: FastifyInstance, service: WorkerService): void {
   );
 }
 
+const LOG_CONTENT_TYPE = 'text/plain; charset=utf-8';
+
 function addLogsRoute(app: FastifyInstance, service: WorkerService, streams: OpenStreams): void {
   app.get(
     '/v1/workers/:id/logs',
     {
       schema: {
+        operationId: 'getWorkerLogs',
         summary: "The worker's output as text; ?follow=true streams",
         description:
           "The last HODEI_LOG_DEFAULT_TAIL lines (1000) unless ?tail=N or ?tail=all. One response stops at HODEI_LOG_RESPONSE_MAX_BYTES (10 MiB) with a last line starting '[hodei] log truncated:'.",
+        tags,
         security,
         params: workerIdParams,
         querystring: logsQuery,
-        response: { 200: { type: 'string' }, ...errorResponses },
+        response: {
+          200: text('text/plain', 'Its stdout and stderr, one line each'),
+          ...errors([400, 'The id or the query is invalid'], 401, 404, 414, [
+            503,
+            'The provider cannot be reached',
+          ]),
+        },
       },
     },
     async (request, reply) => {
       const q = request.query as { follow?: string; tail?: string };
+      // A HEAD says whether there is a log, and ends: a followed one would never end.
+      const head = request.method === 'HEAD';
       // The client going away ends a followed stream at once.
       const gone = new AbortController();
       reply.raw.on('close', () => gone.abort());
       const result = await service.logs((request.params as { id: string }).id, {
-        follow: q.follow === 'true',
+        follow: q.follow === 'true' && !head,
         ...(q.tail === undefined ? {} : { tail: q.tail === 'all' ? 'all' : Number(q.tail) }),
         signal: gone.signal,
       });
       if (result.isErr()) return fail(reply, result.error);
+      if (head) {
+        gone.abort();
+        return reply.code(200).type(LOG_CONTENT_TYPE).send();
+      }
       reply.hijack();
       const raw = reply.raw;
       raw.writeHead(200, {
-        'content-type': 'text/plain; charset=utf-8',
+        'content-type': LOG_CONTENT_TYPE,
         'x-correlation-id': String(reply.getHeader('x-correlation-id')),
       });
+      // A follower of a quiet log learns at once that the stream is open.
+      raw.flushHeaders();
       streams.add(raw);
       try {
         await writeLogLines(raw, result.value, gone.signal);
