@@ -44,7 +44,7 @@ describe('the server on Docker and PostgreSQL', () => {
   };
 
   const containersOf = async (workerId: string) =>
-    docker.listContainers({ all: true, filters: { name: [`hodei-worker-${workerId}`] } });
+    docker.listContainers({ all: true, filters: { label: [`hodei.worker-id=${workerId}`] } });
 
   const eventsOf = async (workerId: string) =>
     await db.query<{ type: string; data: Record<string, unknown> }>(

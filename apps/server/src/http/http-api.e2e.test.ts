@@ -65,7 +65,17 @@ async function collectSse(
           fields[line.slice(0, i)] = line.slice(i + 1).trimStart();
         }
         if (fields['data'] !== undefined)
-          events.push({ id: fields['id'], event: fields['event'], data: fields['data'] });
+          events.push({
+            id: fields['id'],
+            // Lifecycle events are unnamed (onmessage); their type is the CloudEvent's.
+            event:
+              fields['event'] ??
+              (JSON.parse(fields['data']) as { type: string }).type.replace(
+                'io.hodei.lifecycle.',
+                '',
+              ),
+            data: fields['data'],
+          });
       }
       if (until(events)) break;
     }
@@ -125,7 +135,7 @@ describe('the HTTP API', () => {
   it('publishes an OpenAPI document of every route', async () => {
     const doc = await t.api('GET', '/openapi.json', { token: null });
     expect(doc.status).toBe(200);
-    expect(doc.body.openapi).toBe('3.0.3');
+    expect(doc.body.openapi).toBe('3.1.0');
     expect(Object.keys(doc.body.paths)).toEqual(
       expect.arrayContaining([
         '/v1/workers',
@@ -187,7 +197,7 @@ describe('the HTTP API', () => {
     expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 200, 201]);
     const containers = await docker.listContainers({
       all: true,
-      filters: { name: ['hodei-worker-race-1'] },
+      filters: { label: ['hodei.worker-id=race-1'] },
     });
     expect(containers).toHaveLength(1);
     expect((await t.api('DELETE', '/v1/workers/race-1?wait=true')).status).toBe(200);

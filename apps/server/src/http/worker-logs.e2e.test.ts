@@ -113,7 +113,9 @@ describe('worker logs over HTTP', () => {
       body: { id, providerId: dockerId, command: ['sh', '-c', 'sleep 600'] },
     });
     expect(created.status).toBe(201);
-    const info = await docker.getContainer(`hodei-worker-${id}`).inspect();
+    const info = await docker
+      .getContainer((created.body as { resourceId: string }).resourceId)
+      .inspect();
     expect(info.HostConfig).toMatchObject({
       Memory: 1024 * 1024 * 1024,
       NanoCpus: 1_000_000_000,
