@@ -24,6 +24,14 @@ export type { StoredEvent } from './store/event-row.js';
 export { decodeCursor, encodeCursor } from './store/cursor.js';
 export type { LogPosition } from './store/cursor.js';
 export { runInTransaction } from './store/run-in-transaction.js';
+export { pruneEventsBefore } from './prune-events-before.js';
+export type { PruneEventsBeforeOptions } from './prune-events-before.js';
+export type {
+  InvalidPruneDate,
+  PruneError,
+  PruneOptions,
+  PruneReport,
+} from './store/prune-events.js';
 export type { TransactionError } from './store/run-in-transaction.js';
 export { classifyDatabaseError } from './store/event-store.errors.js';
 export type {

@@ -15,6 +15,9 @@ export interface EventsTable {
   recorded_at: ColumnType<Date, never, never>;
   data: ColumnType<Record<string, unknown>, string, never>;
   metadata: ColumnType<Record<string, unknown>, string, never>;
+  /** Set from `metadata` on insert (migration 0005); NULL on older rows until backfilled. */
+  actor: ColumnType<string | null, never, never>;
+  correlation_id: ColumnType<string | null, never, never>;
 }
 
 export interface SubscriptionsTable {

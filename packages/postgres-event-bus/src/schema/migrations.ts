@@ -1,4 +1,6 @@
 import { appendStatement } from './append-statement.js';
+import { finishEventLog } from './finish-event-log.js';
+import { eventLogMigration } from './migration-0005-event-log.js';
 import {
   type Kysely,
   type Migration,
@@ -157,7 +159,8 @@ const APPEND_FUNCTION_SIGNATURES = [
   'append_event(uuid, text, text, text, text, text, timestamptz, jsonb, jsonb, bigint, boolean)',
 ];
 
-function migrationsFor(schema: string): Record<string, Migration> {
+/** Migrations 0001 to 0004, as released. */
+function firstMigrations(schema: string): Record<string, Migration> {
   const t = (name: string) => qualified(schema, name);
   return {
     '0001_events': {
@@ -258,6 +261,12 @@ function migrationsFor(schema: string): Record<string, Migration> {
   };
 }
 
+/** Every migration, by name; kysely runs them in name order. Never edit a released one. */
+const migrationsFor = (schema: string): Record<string, Migration> => ({
+  ...firstMigrations(schema),
+  '0005_event_log': eventLogMigration(schema),
+});
+
 class StaticMigrationProvider implements MigrationProvider {
   constructor(private readonly migrations: Record<string, Migration>) {}
   getMigrations(): Promise<Record<string, Migration>> {
@@ -266,12 +275,19 @@ class StaticMigrationProvider implements MigrationProvider {
 }
 
 /**
- * Creates the schema and runs every pending migration. A session advisory lock makes two
- * processes starting at once take turns: the second finds nothing left to do.
+ * Creates the schema and runs every pending migration (up to `target` only, for tests of a
+ * migration's effect on older data). A session advisory lock makes two processes starting at
+ * once take turns: the second finds nothing left to do. Then, outside the migrator's
+ * transaction, what migration 0005 leaves to do on a large log (finishEventLog: backfill in
+ * batches, indexes built concurrently); a no-op once done.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the Migrator is untyped
-export async function migrateSchema(db: Kysely<any>, schema: string): Promise<MigrationResultSet> {
-  return db.connection().execute(async (conn) => {
+export async function migrateSchema(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the Migrator is untyped
+  db: Kysely<any>,
+  schema: string,
+  target?: string,
+): Promise<MigrationResultSet> {
+  const migrated = await db.connection().execute(async (conn) => {
     await sql`SELECT pg_advisory_lock(hashtextextended(${`hodei-migrate:${schema}`}, 0))`.execute(
       conn,
     );
@@ -284,11 +300,15 @@ export async function migrateSchema(db: Kysely<any>, schema: string): Promise<Mi
         migrationTableName: 'migrations',
         migrationLockTableName: 'migrations_lock',
       });
-      return await migrator.migrateToLatest();
+      return await (target === undefined ? migrator.migrateToLatest() : migrator.migrateTo(target));
     } finally {
       await sql`SELECT pg_advisory_unlock(hashtextextended(${`hodei-migrate:${schema}`}, 0))`
         .execute(conn)
         .catch(() => undefined);
     }
   });
+  if (migrated.error === undefined && (target === undefined || target >= '0005_event_log')) {
+    await finishEventLog(db, schema);
+  }
+  return migrated;
 }

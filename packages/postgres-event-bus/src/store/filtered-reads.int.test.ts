@@ -93,6 +93,26 @@ describe('filtered, paged reads of the log against the real PostgreSQL', () => {
     expect((await readAll(START_POSITION, {}, 5)).ids).toEqual(idsWhere(() => true));
   });
 
+  it('pages through the events of any of several types, or of all types but some', async () => {
+    const both = ['WorkerEphemeralBusy', 'OrphanWorkerDetected'] as const;
+    expect((await readAll(START_POSITION, { types: both }, 2)).ids).toEqual(
+      idsWhere((e) => (both as readonly string[]).includes(e.type)),
+    );
+    expect(
+      (await readAll(START_POSITION, { excludeTypes: ['OrphanWorkerDetected'] }, 3)).ids,
+    ).toEqual(idsWhere((e) => e.type !== 'OrphanWorkerDetected'));
+    expect(
+      (
+        await readAll(
+          START_POSITION,
+          { workerId: 'w-a', types: both, excludeTypes: ['WorkerEphemeralReady'] },
+          1,
+        )
+      ).ids,
+    ).toEqual(idsWhere((e) => ofWorker('w-a')(e) && e.type === 'WorkerEphemeralBusy'));
+    expect((await readAll(START_POSITION, { types: [] }, 5)).ids).toEqual([]);
+  });
+
   it("starts after a stored event's position, whatever the filter", async () => {
     const from = log[6]!;
     const position = (await t.bus.store.positionOf(from.eventId))._unsafeUnwrap();

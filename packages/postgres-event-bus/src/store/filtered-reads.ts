@@ -12,6 +12,10 @@ export interface EventFilter {
   /** The worker's own events (its `worker:<id>` stream; not orphan reports naming it). */
   readonly workerId?: string;
   readonly type?: LifecycleEventType;
+  /** Only events of one of these types (with `type`, of both). */
+  readonly types?: readonly LifecycleEventType[];
+  /** No events of these types. */
+  readonly excludeTypes?: readonly LifecycleEventType[];
 }
 
 /** Where an event sits in the log; `undefined` when it is not stored (or is no event id at all). */
@@ -58,10 +62,16 @@ export function afterMatching(position: LogPosition, filter: EventFilter) {
   const stream =
     filter.workerId === undefined ? sql`` : sql`AND e.stream_id = ${`worker:${filter.workerId}`}`;
   const type = filter.type === undefined ? sql`` : sql`AND e.type = ${filter.type}`;
+  const types =
+    filter.types === undefined ? sql`` : sql`AND e.type = ANY(${[...filter.types]}::text[])`;
+  const excluded =
+    filter.excludeTypes === undefined || filter.excludeTypes.length === 0
+      ? sql``
+      : sql`AND e.type <> ALL(${[...filter.excludeTypes]}::text[])`;
   return sql`
     (e.transaction_id, e.global_position) > (${position.transactionId}::xid8, ${position.globalPosition}::bigint)
     AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-    ${stream} ${type}`;
+    ${stream} ${type} ${types} ${excluded}`;
 }
 
 /** The envelope as `fromEventRow` then `toCloudEvent` build it, in SQL, as JSON text. */

@@ -35,6 +35,12 @@ import {
   readCloudEventJsonAfter,
 } from './filtered-reads.js';
 import { GroupCommit } from './group-commit.js';
+import {
+  type PruneError,
+  pruneEvents,
+  type PruneOptions,
+  type PruneReport,
+} from './prune-events.js';
 import { type EventQuery, selectEvents } from './select-events.js';
 
 export type { AppendPool } from './append-queries.js';
@@ -381,6 +387,17 @@ export class PostgresEventStore implements WorkerEventHistory {
         ORDER BY e.time, e.global_position LIMIT ${options.limit ?? DEFAULT_LIMIT}`,
       'eventsInTimeRange',
     );
+  }
+
+  /**
+   * Retention: deletes the events of the worker lives that ended (cleaned up, or lost) before
+   * `before`, and the GC and orphan reports older than it; never a live worker's events.
+   */
+  pruneEventsBefore(
+    before: Date,
+    options: PruneOptions = {},
+  ): ResultAsync<PruneReport, PruneError> {
+    return pruneEvents(this.#db, this.schema, before, options);
   }
 
   /** WorkerEventHistory: each worker's last state-changing event for this provider. */

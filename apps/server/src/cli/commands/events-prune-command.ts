@@ -30,7 +30,7 @@ export function beforeArgument(now: () => number): (value: string) => Date {
 
 /**
  * `hodei events prune --before`: deletes from the event log (DATABASE_URL) the events of the
- * worker lives that ended (cleaned up or lost) before the date, and the pass reports as old.
+ * worker lives cleaned up before the date (a lost worker is kept until then), and the pass reports as old.
  * A live worker's events are never deleted. The server does the same on its own with
  * HODEI_EVENT_RETENTION_DAYS.
  */
