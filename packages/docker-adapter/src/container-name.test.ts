@@ -31,7 +31,9 @@ describe('containerName', () => {
       /^hodei-ci-runners-a\.w{31}\.[0-9a-f]{12}$/,
     );
     expect(containerName('p'.repeat(50), 'job-12')).toBe(`hodei-${'p'.repeat(50)}.job-12`);
-    expect(containerName('p'.repeat(50), 'job-123')).toMatch(/^hodei-p{36}\.job-123\.[0-9a-f]{12}$/);
+    expect(containerName('p'.repeat(50), 'job-123')).toMatch(
+      /^hodei-p{36}\.job-123\.[0-9a-f]{12}$/,
+    );
   });
 
   it('is a valid Docker name of at most 63 characters for any two ids', () => {

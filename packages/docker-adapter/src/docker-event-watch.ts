@@ -9,6 +9,7 @@ import {
   type WatchSubscription,
 } from '@hodei/domain';
 import { dockerCall, messageOf } from './docker-call.js';
+import { ownedBy } from './list-managed-workers.js';
 import { healthOf } from './map-container-state.js';
 
 /** One line of Docker's `/events` stream, as far as the adapter reads it. */
@@ -139,10 +140,7 @@ export class DockerEventWatch implements WatchSubscription {
           ...(since === undefined ? {} : { since }),
           filters: {
             type: ['container'],
-            label: [
-              `${OWNERSHIP_LABELS.managed}=true`,
-              `${OWNERSHIP_LABELS.providerId}=${providerId}`,
-            ],
+            label: ownedBy(providerId),
           },
           abortSignal: signal,
         }) as Promise<NodeJS.ReadableStream & { destroy?: () => void }>,

@@ -8,6 +8,7 @@ import {
 import { legacyContainerName } from './container-name.js';
 import { dockerCall } from './docker-call.js';
 import { inspectContainer } from './inspect-container.js';
+import { ownedBy } from './list-managed-workers.js';
 import type { DockerProviderContext } from './provider-context.js';
 import { providerError } from './provider-errors.js';
 
@@ -47,10 +48,7 @@ export class LegacyContainers {
       context.docker.listContainers({
         all: true,
         filters: {
-          label: [
-            `${OWNERSHIP_LABELS.managed}=true`,
-            `${OWNERSHIP_LABELS.providerId}=${context.providerId}`,
-          ],
+          label: ownedBy(context.providerId),
           name: ['hodei-worker-'],
         },
         abortSignal,

@@ -16,6 +16,12 @@ import { providerError } from './provider-errors.js';
 /** Inspections in flight at once while listing exited containers. */
 const LIST_INSPECT_CONCURRENCY = 8;
 
+/** The Docker label filter of this provider's containers (listings and the events stream). */
+export const ownedBy = (providerId: string): string[] => [
+  `${OWNERSHIP_LABELS.managed}=true`,
+  `${OWNERSHIP_LABELS.providerId}=${providerId}`,
+];
+
 /** Every container carrying this provider's ownership labels, with its status. */
 export function listManagedWorkers(
   context: DockerProviderContext,
@@ -24,10 +30,7 @@ export function listManagedWorkers(
     context.docker.listContainers({
       all: true,
       filters: {
-        label: [
-          `${OWNERSHIP_LABELS.managed}=true`,
-          `${OWNERSHIP_LABELS.providerId}=${context.providerId}`,
-        ],
+        label: ownedBy(context.providerId),
       },
       abortSignal,
     }),

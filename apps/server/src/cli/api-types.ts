@@ -1,19 +1,9 @@
+import type { WorkerView } from '../workers/worker-view.js';
+
 /** The JSON the server answers (SPEC §8), as the CLI reads it. */
 
-export interface WorkerJson {
-  readonly id: string;
-  readonly providerId: string;
-  readonly mode: string;
-  readonly state: string;
-  readonly resourceId: string;
-  readonly image: string;
-  readonly createdAt: string;
-  readonly readyAt: string | null;
-  readonly terminatedAt: string | null;
-  readonly exitCode: number | null;
-  readonly terminationReason: string | null;
-  readonly policy: Readonly<Record<string, number | null>>;
-}
+/** A worker, as the server writes it (the server's own type). */
+export type WorkerJson = WorkerView;
 
 export interface WorkerPageJson {
   readonly items: readonly WorkerJson[];

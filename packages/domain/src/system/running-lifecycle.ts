@@ -48,39 +48,13 @@ const DEFAULT_INTERVAL_MS = 30_000;
 export function runnable<M extends LifecycleManager>(
   lifecycle: ManagedLifecycle<M>,
 ): RunningLifecycle<M> {
-  const timers = new Set<NodeJS.Timeout>();
-  const running = new Set<Promise<unknown>>();
+  const passes = new PassTimers();
   let started = false;
   let closed = false;
 
-  const every = (intervalMs: number, pass: () => Promise<void>, logger?: Logger): void => {
-    const schedule = () => {
-      if (closed) return;
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        // A pass, its logger or a caller's callback that throws must not become an
-        // unhandled rejection of the program using the library.
-        const run = pass().catch((cause: unknown) => {
-          try {
-            logger?.error('a lifecycle pass threw', { error: String(cause) });
-          } catch {
-            // a logger that throws: nothing left to tell
-          }
-        });
-        running.add(run);
-        void run.finally(() => {
-          running.delete(run);
-          schedule();
-        });
-      }, intervalMs);
-      timers.add(timer);
-    };
-    schedule();
-  };
-
   const schedulePasses = (options: LifecyclePassOptions) => {
     const { manager } = lifecycle;
-    every(
+    passes.every(
       options.gcIntervalMs ?? DEFAULT_INTERVAL_MS,
       async () => {
         const stats = await manager.runGcCycle();
@@ -89,7 +63,7 @@ export function runnable<M extends LifecycleManager>(
       },
       options.logger,
     );
-    every(
+    passes.every(
       options.reconcileIntervalMs ?? DEFAULT_INTERVAL_MS,
       async () => {
         const stats = await manager.reconcile();
@@ -103,9 +77,7 @@ export function runnable<M extends LifecycleManager>(
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
-    for (const t of timers) clearTimeout(t);
-    timers.clear();
-    await Promise.allSettled([...running]);
+    await passes.stop();
     await lifecycle.manager.close();
     lifecycle.close();
     await lifecycle.manager.whenIdle();
@@ -138,11 +110,52 @@ export function runnable<M extends LifecycleManager>(
         () => undefined,
         () => undefined,
       );
-      running.add(settled);
-      void settled.finally(() => running.delete(settled));
+      passes.track(settled);
       return starting;
     },
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/** Passes on intervals, each timed from the end of the last; stop() waits for those running. */
+class PassTimers {
+  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #running = new Set<Promise<unknown>>();
+  #stopped = false;
+
+  every(intervalMs: number, pass: () => Promise<void>, logger?: Logger): void {
+    const schedule = () => {
+      if (this.#stopped) return;
+      const timer = setTimeout(() => {
+        this.#timers.delete(timer);
+        // A pass, its logger or a caller's callback that throws must not become an
+        // unhandled rejection of the program using the library.
+        const run = pass().catch((cause: unknown) => {
+          try {
+            logger?.error('a lifecycle pass threw', { error: String(cause) });
+          } catch {
+            // a logger that throws: nothing left to tell
+          }
+        });
+        this.track(run);
+        void run.finally(schedule);
+      }, intervalMs);
+      this.#timers.add(timer);
+    };
+    schedule();
+  }
+
+  /** Work stop() waits for (a pass, the recovery of start()); it must not reject. */
+  track(work: Promise<unknown>): void {
+    this.#running.add(work);
+    void work.finally(() => this.#running.delete(work));
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    await Promise.allSettled([...this.#running]);
+  }
 }
