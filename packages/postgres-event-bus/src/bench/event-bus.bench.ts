@@ -7,6 +7,7 @@ import type { LifecycleEvent } from '@hodei/domain';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { PostgresEventBus } from '../event-bus.js';
+import { benchEvents, rate, stats, triple } from './bench-figures.js';
 import { EventBusPublisher } from '../publisher/event-bus-publisher.js';
 import { eventColumns } from '../store/event-row.js';
 import { createTestEventBus, waitUntil } from '../testing/index.js';
@@ -18,20 +19,7 @@ const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const DELIVERY_EVENTS = Number(process.env['BENCH_DELIVERY_EVENTS'] ?? 20_000);
 const LATENCY_EVENTS = 150;
 
-let seq = 0;
-const nextEvent = (workerId: string): LifecycleEvent => {
-  seq += 1;
-  const hex = seq.toString(16).padStart(12, '0');
-  return {
-    eventId: `01990000-0000-7000-8000-${hex}`,
-    type: 'WorkerEphemeralBusy',
-    occurredAt: new Date(Date.UTC(2025, 0, 1) + seq).toISOString(),
-    providerId: 'p-bench',
-    workerId,
-    correlationId: `c-${hex}`,
-    actor: 'api',
-  };
-};
+const nextEvent = benchEvents('01990000');
 const rawRow = (e: LifecycleEvent, position: number) => [
   e.eventId,
   e.type,
@@ -51,7 +39,6 @@ const percentile = (values: number[], p: number): number => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 };
-const rate = (count: number, ms: number) => Math.round((count / ms) * 1000);
 const line = (label: string, ours: number, raw: number) =>
   console.log(
     `${label.padEnd(46)} bus ${String(ours).padStart(7)} ev/s   raw pg ${String(raw).padStart(7)} ev/s   ratio ${(ours / raw).toFixed(2)}x`,
@@ -65,18 +52,6 @@ interface Figure {
   readonly raw: number[];
 }
 
-const stats = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return {
-    min: sorted[0] ?? NaN,
-    median: sorted[Math.floor(sorted.length / 2)] ?? NaN,
-    max: sorted.at(-1) ?? NaN,
-  };
-};
-const triple = (values: readonly number[], digits = 0) => {
-  const { min, median, max } = stats(values);
-  return `${min.toFixed(digits)}/${median.toFixed(digits)}/${max.toFixed(digits)}`;
-};
 const report = (f: Figure) => {
   const ratios = f.bus.map((b, i) => b / (f.raw[i] ?? NaN));
   const { median } = stats(ratios);

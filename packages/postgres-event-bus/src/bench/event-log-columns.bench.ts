@@ -2,9 +2,9 @@
 // their indexes) costs the append path: the same appends to a log migrated to 0004 and to one
 // migrated to the latest, rounds alternating, in the same run.
 import { performance } from 'node:perf_hooks';
-import type { LifecycleEvent } from '@hodei/domain';
 import { sql } from 'kysely';
 import { PostgresEventBus } from '../event-bus.js';
+import { benchEvents, rate, stats, triple } from './bench-figures.js';
 import { migrateSchema } from '../schema/migrations.js';
 import { requireTestDatabase } from '../testing/index.js';
 
@@ -15,33 +15,7 @@ const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 /** Goal: the columns and their indexes cost the append at most 10 %. */
 const GOAL = 0.9;
 
-let seq = 0;
-const nextEvent = (workerId: string): LifecycleEvent => {
-  seq += 1;
-  const hex = seq.toString(16).padStart(12, '0');
-  return {
-    eventId: `01995000-0000-7000-8000-${hex}`,
-    type: 'WorkerEphemeralBusy',
-    occurredAt: new Date(Date.UTC(2025, 0, 1) + seq).toISOString(),
-    providerId: 'p-bench',
-    workerId,
-    correlationId: `c-${hex}`,
-    actor: 'api',
-  };
-};
-const rate = (count: number, ms: number) => Math.round((count / ms) * 1000);
-const stats = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return {
-    min: sorted[0] ?? NaN,
-    median: sorted[Math.floor(sorted.length / 2)] ?? NaN,
-    max: sorted.at(-1) ?? NaN,
-  };
-};
-const triple = (values: readonly number[], digits = 0) => {
-  const { min, median, max } = stats(values);
-  return `${min.toFixed(digits)}/${median.toFixed(digits)}/${max.toFixed(digits)}`;
-};
+const nextEvent = benchEvents('01995000');
 
 /** A bus on a schema of its own, migrated up to `target` (all when undefined). */
 async function busAt(url: string, schema: string, target?: string): Promise<PostgresEventBus> {
