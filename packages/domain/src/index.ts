@@ -21,7 +21,12 @@ export { mergePolicy, OVERRIDABLE_FIELDS } from './policy/policy-override.js';
 export type { OverridableField, PolicyOverride } from './policy/policy-override.js';
 export { MAX_DURATION, POLICY_FIELDS, retentionOf, validatePolicy } from './policy/policy.js';
 export type { OrphanAction, PolicyError, PolicyField } from './policy/policy.js';
-export { dockerProfile, kubernetesProfile, PROFILES } from './policy/profiles.js';
+export {
+  DEFAULT_EXPIRY_WARNING,
+  dockerProfile,
+  kubernetesProfile,
+  PROFILES,
+} from './policy/profiles.js';
 export type { ProfileName } from './policy/profiles.js';
 
 // Events
@@ -33,8 +38,12 @@ export {
   STATE_OF_EVENT,
 } from './events/lifecycle-event.js';
 export type {
+  ActivityMark,
   EventMeta,
   GarbageCollectionCompleted,
+  PolicySnapshot,
+  WorkerEphemeralExpiring,
+  WorkerEphemeralPolicyChanged,
   LifecycleEvent,
   LifecycleEventType,
   OrphanWorkerDetected,

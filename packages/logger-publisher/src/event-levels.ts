@@ -22,6 +22,8 @@ export const DEFAULT_EVENT_LEVELS: Readonly<Record<LifecycleEventType, EventLogL
   WorkerLost: 'warn',
   WorkerRecovered: 'info',
   GarbageCollectionCompleted: 'debug',
+  WorkerEphemeralPolicyChanged: 'info',
+  WorkerEphemeralExpiring: 'info',
 };
 
 export type EventLevelOverrides = Readonly<Partial<Record<LifecycleEventType, EventLogLevel>>>;

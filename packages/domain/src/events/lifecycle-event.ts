@@ -16,6 +16,36 @@ interface WorkerEventMeta extends EventMeta {
   readonly workerId: string;
 }
 
+/** The worker's last activity (a ready/busy change or a heartbeat) and who gave it. */
+export interface ActivityMark {
+  /** ISO 8601 UTC. */
+  readonly at: string;
+  readonly by: string;
+}
+
+/** On a state event: the worker's last activity when it was known (older events lack it). */
+interface WithActivity {
+  readonly lastActivity?: ActivityMark;
+}
+
+/**
+ * On an event the deadline pass caused: the deadline (ISO 8601 UTC) of the rule it applied,
+ * for the reap lag (the event's time minus it). Older events and other actors' lack it.
+ */
+interface WithDeadline {
+  readonly deadlineAt?: string;
+}
+
+/** The fields a worker may change at run time, in integer milliseconds (`null`: no retention). */
+export interface PolicySnapshot {
+  readonly maxLifetime: number;
+  readonly ttlAfterCompletion: number | null;
+  readonly idleTimeout: number;
+  readonly gracefulTerminationTimeout: number;
+  readonly startupTimeout: number;
+  readonly expiryWarning: number;
+}
+
 export interface WorkerEphemeralCreated extends WorkerEventMeta {
   readonly type: 'WorkerEphemeralCreated';
   readonly mode: WorkerMode;
@@ -24,21 +54,21 @@ export interface WorkerEphemeralCreated extends WorkerEventMeta {
   readonly maxLifetimeSecs: number;
   readonly ttlAfterCompletionSecs: number | null;
 }
-export interface WorkerEphemeralReady extends WorkerEventMeta {
+export interface WorkerEphemeralReady extends WorkerEventMeta, WithActivity {
   readonly type: 'WorkerEphemeralReady';
 }
-export interface WorkerEphemeralBusy extends WorkerEventMeta {
+export interface WorkerEphemeralBusy extends WorkerEventMeta, WithActivity {
   readonly type: 'WorkerEphemeralBusy';
 }
-export interface WorkerEphemeralIdle extends WorkerEventMeta {
+export interface WorkerEphemeralIdle extends WorkerEventMeta, WithActivity {
   readonly type: 'WorkerEphemeralIdle';
   readonly idleSince: string;
 }
-export interface WorkerEphemeralTerminating extends WorkerEventMeta {
+export interface WorkerEphemeralTerminating extends WorkerEventMeta, WithActivity, WithDeadline {
   readonly type: 'WorkerEphemeralTerminating';
   readonly reason: TerminationReason;
 }
-export interface WorkerEphemeralTerminated extends WorkerEventMeta {
+export interface WorkerEphemeralTerminated extends WorkerEventMeta, WithActivity, WithDeadline {
   readonly type: 'WorkerEphemeralTerminated';
   readonly exitCode: number | null;
   readonly forced: boolean;
@@ -47,13 +77,13 @@ export interface WorkerEphemeralTerminated extends WorkerEventMeta {
   /** Why it ended, when known (the worker's `terminationReason`); older events lack it. */
   readonly reason?: TerminationReason;
 }
-export interface WorkerEphemeralFailed extends WorkerEventMeta {
+export interface WorkerEphemeralFailed extends WorkerEventMeta, WithActivity, WithDeadline {
   readonly type: 'WorkerEphemeralFailed';
   readonly error: string;
   /** Why it ended, when known (the worker's `terminationReason`); older events lack it. */
   readonly reason?: TerminationReason;
 }
-export interface WorkerEphemeralCleanedUp extends WorkerEventMeta {
+export interface WorkerEphemeralCleanedUp extends WorkerEventMeta, WithDeadline {
   readonly type: 'WorkerEphemeralCleanedUp';
   readonly cleanupReason: CleanupReason;
   readonly cleanupDurationMs: number;
@@ -77,6 +107,24 @@ export interface WorkerRecovered extends WorkerEventMeta {
   readonly resourceId: string;
   readonly recoveredState: WorkerState;
 }
+/** The worker's policy changed at run time (an extension); its deadlines follow at once. */
+export interface WorkerEphemeralPolicyChanged extends WorkerEventMeta {
+  readonly type: 'WorkerEphemeralPolicyChanged';
+  readonly previous: PolicySnapshot;
+  readonly current: PolicySnapshot;
+  /** The fields whose value changed. */
+  readonly changed: readonly (keyof PolicySnapshot)[];
+}
+/**
+ * A lifetime or idle termination is near: `expiryWarning` before it, once per deadline, and
+ * again when an extension or activity moves the deadline.
+ */
+export interface WorkerEphemeralExpiring extends WorkerEventMeta, WithActivity {
+  readonly type: 'WorkerEphemeralExpiring';
+  readonly rule: 'lifetime' | 'idle';
+  /** The deadline, ISO 8601 UTC. */
+  readonly at: string;
+}
 export interface GarbageCollectionCompleted extends EventMeta, GarbageCollectionStats {
   readonly type: 'GarbageCollectionCompleted';
 }
@@ -93,7 +141,9 @@ export type LifecycleEvent =
   | OrphanWorkerDetected
   | WorkerLost
   | WorkerRecovered
-  | GarbageCollectionCompleted;
+  | GarbageCollectionCompleted
+  | WorkerEphemeralPolicyChanged
+  | WorkerEphemeralExpiring;
 
 export type LifecycleEventType = LifecycleEvent['type'];
 
@@ -111,6 +161,8 @@ export const LIFECYCLE_EVENT_TYPES = [
   'WorkerLost',
   'WorkerRecovered',
   'GarbageCollectionCompleted',
+  'WorkerEphemeralPolicyChanged',
+  'WorkerEphemeralExpiring',
 ] as const satisfies readonly LifecycleEventType[];
 
 export const isLifecycleEventType = (value: unknown): value is LifecycleEventType =>

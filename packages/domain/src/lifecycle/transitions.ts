@@ -1,4 +1,5 @@
 import { err, ok, type Result } from 'neverthrow';
+import type { ActivityMark } from '../events/lifecycle-event.js';
 import type { CleanupReason } from '../events/reasons.js';
 import { retentionOf, validatePolicy, type EphemeralWorkerPolicy } from '../policy/policy.js';
 import type { Clock } from '../ports/clock.port.js';
@@ -23,6 +24,22 @@ export interface TransitionsDeps {
 }
 
 type Ctx = OperationContext | undefined;
+
+/** What an event of a change carries besides the worker's own fields. */
+export interface TransitionExtra {
+  /** The worker was removed by force (rule 4). */
+  readonly forced?: boolean;
+  /** The deadline (epoch ms) of the pass rule that caused the change, for the reap lag. */
+  readonly deadlineAt?: number;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** The worker's last activity as the state events carry it. */
+export const activityOf = (w: Worker): ActivityMark => ({
+  at: iso(w.lastActivityAt),
+  by: w.lastActivityBy ?? 'unknown',
+});
 
 /**
  * The changes of a tracked worker, each stored and then emitted as its one event: tracking
@@ -89,7 +106,7 @@ export class Transitions {
     workerId: string,
     input: TransitionInput,
     ctx: Ctx,
-    extra: { forced?: boolean } = {},
+    extra: TransitionExtra = {},
   ): Promise<Result<Worker, LifecycleError>> {
     const { registry, events } = this.#deps;
     const w = registry.get(workerId);
@@ -98,10 +115,17 @@ export class Transitions {
     const moved = transition(w, input, now);
     if (moved.isErr()) return err(moved.error);
     if (moved.value.kind === 'repeat') return ok(w);
-    const next = moved.value.worker;
+    const next: Worker =
+      input.to === 'ready' || input.to === 'busy'
+        ? { ...moved.value.worker, lastActivityBy: ctx?.actor ?? null }
+        : moved.value.worker;
     registry.store(next);
     this.#deps.counters.transitions += 1;
-    const meta = events.workerMeta(workerId, ctx);
+    const meta = {
+      ...events.workerMeta(workerId, ctx),
+      lastActivity: activityOf(next),
+      ...(extra.deadlineAt === undefined ? {} : { deadlineAt: iso(extra.deadlineAt) }),
+    };
     switch (input.to) {
       case 'ready':
         await events.publish({ ...meta, type: 'WorkerEphemeralReady' });
@@ -141,13 +165,15 @@ export class Transitions {
 
   /**
    * Stops tracking a finished worker and emits WorkerEphemeralCleanedUp. `startedAt`: when
-   * the cleanup began, for `cleanupDurationMs`.
+   * the cleanup began, for `cleanupDurationMs`; `deadlineAt`: the TTL deadline when the pass
+   * cleaned it up.
    */
   async cleanUp(
     workerId: string,
     reason: CleanupReason,
     ctx: Ctx,
     startedAt: number | undefined,
+    deadlineAt?: number,
   ): Promise<Result<void, LifecycleError>> {
     const { registry, events } = this.#deps;
     const w = registry.get(workerId);
@@ -167,6 +193,7 @@ export class Transitions {
       type: 'WorkerEphemeralCleanedUp',
       cleanupReason: reason,
       cleanupDurationMs: Math.max(0, now - (startedAt ?? now)),
+      ...(deadlineAt === undefined ? {} : { deadlineAt: iso(deadlineAt) }),
     });
     return ok(undefined);
   }

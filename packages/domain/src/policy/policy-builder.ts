@@ -53,6 +53,10 @@ export class EphemeralWorkerPolicyBuilder {
     this.#draft.orphanGracePeriod = ms;
     return this;
   }
+  expiryWarning(ms: number): this {
+    this.#draft.expiryWarning = ms;
+    return this;
+  }
   orphanAction(action: OrphanAction): this {
     this.#draft.orphanAction = action;
     return this;

@@ -13,6 +13,7 @@ export const OVERRIDABLE_FIELDS = [
   'idleTimeout',
   'gracefulTerminationTimeout',
   'startupTimeout',
+  'expiryWarning',
 ] as const;
 export type OverridableField = (typeof OVERRIDABLE_FIELDS)[number];
 export type PolicyOverride = Partial<Pick<EphemeralWorkerPolicy, OverridableField>>;

@@ -42,6 +42,7 @@ describe('EphemeralWorkerPolicy', () => {
       .orphanCheckInterval(10_000)
       .orphanGracePeriod(20_000)
       .orphanAction('remove')
+      .expiryWarning(15_000)
       .build();
     expect(policy._unsafeUnwrap()).toEqual({
       maxLifetime: 1_800_000,
@@ -54,6 +55,7 @@ describe('EphemeralWorkerPolicy', () => {
       orphanCheckInterval: 10_000,
       orphanGracePeriod: 20_000,
       orphanAction: 'remove',
+      expiryWarning: 15_000,
     });
   });
 

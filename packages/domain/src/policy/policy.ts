@@ -15,6 +15,11 @@ export interface EphemeralWorkerPolicy {
   readonly orphanCheckInterval: number;
   readonly orphanGracePeriod: number;
   readonly orphanAction: OrphanAction;
+  /**
+   * How long before a lifetime or idle termination the GC emits WorkerEphemeralExpiring
+   * (once per deadline, again when the deadline moves); 0: no warning.
+   */
+  readonly expiryWarning: number;
 }
 
 export type PolicyField = keyof EphemeralWorkerPolicy;
@@ -40,6 +45,7 @@ const DURATION_FIELDS = [
   'startupTimeout',
   'orphanCheckInterval',
   'orphanGracePeriod',
+  'expiryWarning',
 ] as const satisfies readonly PolicyField[];
 
 export const POLICY_FIELDS: readonly PolicyField[] = [

@@ -1,5 +1,8 @@
 import type { EphemeralWorkerPolicy } from './policy.js';
 
+/** The default `expiryWarning` of every profile. */
+export const DEFAULT_EXPIRY_WARNING = 60_000;
+
 const s = (seconds: number): number => seconds * 1_000;
 
 /** The seed's Docker table (SPEC §3.4). */
@@ -14,6 +17,7 @@ export const dockerProfile: EphemeralWorkerPolicy = Object.freeze({
   orphanCheckInterval: s(300),
   orphanGracePeriod: s(60),
   orphanAction: 'report',
+  expiryWarning: s(60),
 });
 
 /** The original integration plan's Kubernetes values (SPEC §3.4). */
@@ -28,6 +32,7 @@ export const kubernetesProfile: EphemeralWorkerPolicy = Object.freeze({
   orphanCheckInterval: s(60),
   orphanGracePeriod: s(60),
   orphanAction: 'report',
+  expiryWarning: s(60),
 });
 
 export const PROFILES = { docker: dockerProfile, kubernetes: kubernetesProfile } as const;

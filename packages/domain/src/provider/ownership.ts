@@ -1,5 +1,6 @@
 import { err, ok, type Result } from 'neverthrow';
 import { validatePolicy, type EphemeralWorkerPolicy } from '../policy/policy.js';
+import { DEFAULT_EXPIRY_WARNING } from '../policy/profiles.js';
 import type { Problem, WorkerSpec } from '../ports/worker-provider.port.js';
 import { parseWorkerId, type ProviderId, type WorkerId } from '../worker/ids.js';
 import { isWorkerMode, type Readiness, type WorkerMode } from '../worker/worker-mode.js';
@@ -91,7 +92,11 @@ export function parseOwnership(
   } catch {
     return fail('missing or unreadable policy');
   }
-  const valid = validatePolicy(policy as EphemeralWorkerPolicy);
+  // Labels written before `expiryWarning` existed lack it: they get the default.
+  const valid = validatePolicy({
+    expiryWarning: DEFAULT_EXPIRY_WARNING,
+    ...(policy as object),
+  } as EphemeralWorkerPolicy);
   if (valid.isErr()) return fail(`invalid policy: ${valid.error.map((p) => p.message).join('; ')}`);
   return ok({
     providerId,

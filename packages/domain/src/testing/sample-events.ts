@@ -16,6 +16,14 @@ export function sampleEvents(
       actor: 'api' as const,
     };
   };
+  const policy = {
+    maxLifetime: 1_800_000,
+    ttlAfterCompletion: 120_000,
+    idleTimeout: 300_000,
+    gracefulTerminationTimeout: 30_000,
+    startupTimeout: 120_000,
+    expiryWarning: 60_000,
+  };
   return [
     {
       ...meta(),
@@ -27,10 +35,22 @@ export function sampleEvents(
       maxLifetimeSecs: 1800,
       ttlAfterCompletionSecs: 120,
     },
-    { ...meta(), type: 'WorkerEphemeralReady', workerId },
+    {
+      ...meta(),
+      type: 'WorkerEphemeralReady',
+      workerId,
+      lastActivity: { at: '2025-01-01T00:00:02.000Z', by: 'api' },
+    },
     { ...meta(), type: 'WorkerEphemeralBusy', workerId },
     { ...meta(), type: 'WorkerEphemeralIdle', workerId, idleSince: '2025-01-01T00:00:00.000Z' },
-    { ...meta(), type: 'WorkerEphemeralTerminating', workerId, reason: 'IdleTimeout' },
+    {
+      ...meta(),
+      type: 'WorkerEphemeralTerminating',
+      workerId,
+      reason: 'IdleTimeout',
+      deadlineAt: '2025-01-01T00:00:04.000Z',
+      lastActivity: { at: '2025-01-01T00:00:03.000Z', by: 'dispatcher-1' },
+    },
     {
       ...meta(),
       type: 'WorkerEphemeralTerminated',
@@ -47,6 +67,7 @@ export function sampleEvents(
       workerId,
       cleanupReason: 'TtlExpired',
       cleanupDurationMs: 12,
+      deadlineAt: '2025-01-01T00:00:07.000Z',
     },
     {
       ...meta(),
@@ -71,6 +92,22 @@ export function sampleEvents(
       startupTimedOut: 0,
       forceTerminated: 0,
       ttlExpired: 1,
+    },
+    {
+      ...meta(),
+      type: 'WorkerEphemeralPolicyChanged',
+      workerId,
+      previous: policy,
+      current: { ...policy, maxLifetime: 7_200_000 },
+      changed: ['maxLifetime'],
+    },
+    {
+      ...meta(),
+      type: 'WorkerEphemeralExpiring',
+      workerId,
+      rule: 'lifetime',
+      at: '2025-01-01T02:00:00.000Z',
+      lastActivity: { at: '2025-01-01T00:00:03.000Z', by: 'api' },
     },
   ];
 }

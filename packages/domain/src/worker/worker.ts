@@ -17,8 +17,15 @@ export interface Worker {
   readonly policy: EphemeralWorkerPolicy;
   readonly createdAt: number;
   readonly readyAt: number | null;
-  /** Last ready/busy change; the idle clock. */
+  /** Last ready/busy change or activity heartbeat; the idle clock. */
   readonly lastActivityAt: number;
+  /** Who gave the last activity (a heartbeat's `by`, or the actor of the last ready/busy). */
+  readonly lastActivityBy: string | null;
+  /**
+   * The deadline (epoch ms) the last WorkerEphemeralExpiring warned of; a deadline that moves
+   * is warned of again.
+   */
+  readonly expiryWarnedFor: number | null;
   readonly terminatingAt: number | null;
   /** Also set on `failed`. */
   readonly terminatedAt: number | null;
@@ -50,6 +57,8 @@ export const newWorker = (w: NewWorker): Worker => ({
   createdAt: w.createdAt,
   readyAt: null,
   lastActivityAt: w.createdAt,
+  lastActivityBy: null,
+  expiryWarnedFor: null,
   terminatingAt: null,
   terminatedAt: null,
   exitCode: null,
