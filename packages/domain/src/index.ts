@@ -115,14 +115,26 @@ export type {
   LifecycleManagerDeps,
   OperationContext,
   OrphanReport,
+  PolicyChangeOutcome,
   RecoveryReport,
   TerminatedDetails,
   WorkerFilter,
   WorkerPageRequest,
 } from './lifecycle/lifecycle-manager.js';
-export type { LifecycleError } from './lifecycle/lifecycle.errors.js';
-export { dueRule, FORCE_REMOVE_MARGIN, nextDeadline } from './lifecycle/deadlines.js';
-export type { DueRule } from './lifecycle/deadlines.js';
+export type {
+  LifecycleError,
+  PolicyLimitExceeded,
+  PolicyNotChangeable,
+  WorkerNotLive,
+} from './lifecycle/lifecycle.errors.js';
+export { policySnapshot } from './lifecycle/policy-changes.js';
+export {
+  dueRule,
+  explainDeadlines,
+  FORCE_REMOVE_MARGIN,
+  nextDeadline,
+} from './lifecycle/deadlines.js';
+export type { DeadlineExplanation, DueRule } from './lifecycle/deadlines.js';
 export { DeadlineIndex } from './lifecycle/deadline-index.js';
 export {
   LifecycleManagedWorkerProvider,

@@ -444,6 +444,7 @@ const gcPass = (providerId: string, workersCleaned: number): LifecycleEvent => (
   startupTimedOut: 0,
   forceTerminated: 0,
   ttlExpired: workersCleaned,
+  expiryWarnings: 0,
 });
 
 describe('GET /v1/events from a browser', () => {

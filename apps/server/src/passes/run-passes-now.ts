@@ -73,6 +73,7 @@ async function passesOf(
     startupTimedOut: stats?.startupTimedOut ?? 0,
     forceTerminated: stats?.forceTerminated ?? 0,
     ttlExpired: stats?.ttlExpired ?? 0,
+    expiryWarnings: stats?.expiryWarnings ?? 0,
     lost,
   };
 }

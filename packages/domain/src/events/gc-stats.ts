@@ -9,6 +9,8 @@ export interface GarbageCollectionStats {
   readonly startupTimedOut: number;
   readonly forceTerminated: number;
   readonly ttlExpired: number;
+  /** WorkerEphemeralExpiring warnings the pass emitted. */
+  readonly expiryWarnings: number;
 }
 
 /** What one reconciliation pass found. */
@@ -28,7 +30,7 @@ export interface ReconcileStats {
  */
 export const DEFAULT_GC_HEARTBEAT_MS = 5 * 60 * 1000;
 
-/** Whether a pass did anything worth recording: cleaned, ended, found or failed something. */
+/** Whether a pass did anything worth recording: cleaned, ended, warned, found or failed something. */
 export const gcPassDidWork = (stats: GarbageCollectionStats): boolean =>
   stats.workersCleaned > 0 ||
   stats.orphansDetected > 0 ||
@@ -37,7 +39,8 @@ export const gcPassDidWork = (stats: GarbageCollectionStats): boolean =>
   stats.idleTimedOut > 0 ||
   stats.startupTimedOut > 0 ||
   stats.forceTerminated > 0 ||
-  stats.ttlExpired > 0;
+  stats.ttlExpired > 0 ||
+  stats.expiryWarnings > 0;
 
 export const emptyGcStats = (): GarbageCollectionStats => ({
   workersCleaned: 0,
@@ -49,4 +52,5 @@ export const emptyGcStats = (): GarbageCollectionStats => ({
   startupTimedOut: 0,
   forceTerminated: 0,
   ttlExpired: 0,
+  expiryWarnings: 0,
 });

@@ -347,6 +347,7 @@ function idlePass(heartbeatMs: number | undefined) {
       popDue: () => [],
       reschedule: () => undefined,
       retryAt: () => undefined,
+      store: () => undefined,
     },
     transitions: {} as never,
     observer: {} as never,

@@ -11,17 +11,20 @@ import type { Logger } from '../ports/logger.port.js';
 import type { WorkerProvider } from '../ports/worker-provider.port.js';
 import type { Worker } from '../worker/worker.js';
 import type { BackgroundStops } from './background-stops.js';
-import { dueRule, type DueRule } from './deadlines.js';
+import { dueExpiryWarning, dueRule, ruleDeadline, type DueRule } from './deadlines.js';
 import { forEachLimited } from './for-each-limited.js';
 import type { LifecycleEventEmitter, OperationContext } from './lifecycle-event-emitter.js';
 import { errorMessage, type LifecycleError } from './lifecycle.errors.js';
 import type { OrphanSweep } from './orphan-sweep.js';
 import type { StatusObserver } from './status-observer.js';
-import type { Transitions } from './transitions.js';
+import { activityOf, type Transitions } from './transitions.js';
 import { handleOf, type WorkerRegistry } from './worker-registry.js';
 
 export interface DeadlinePassDeps {
-  readonly registry: Pick<WorkerRegistry, 'get' | 'locked' | 'popDue' | 'reschedule' | 'retryAt'>;
+  readonly registry: Pick<
+    WorkerRegistry,
+    'get' | 'locked' | 'popDue' | 'reschedule' | 'retryAt' | 'store'
+  >;
   readonly transitions: Pick<Transitions, 'apply' | 'cleanUp'>;
   readonly observer: Pick<StatusObserver, 'stopTerminating'>;
   /** Orphans found since the last pass are counted in its stats. */
@@ -51,9 +54,15 @@ const RULE_STAT = {
   ttl: 'ttlExpired',
 } as const satisfies Record<DueRule, keyof GarbageCollectionStats>;
 
+/** What the pass did to one due worker: a rule applied, a warning, nothing, or a failure. */
+type Outcome = DueRule | 'expiryWarning' | null | 'error';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
 /**
  * The deadline pass (SPEC §5): takes the due workers off the deadline index and applies the
- * first due rule to each (1 lifetime, 2 idle, 3 startup, 4 force-remove, 5 TTL cleanup).
+ * first due rule to each (1 lifetime, 2 idle, 3 startup, 4 force-remove, 5 TTL cleanup), or,
+ * when none is due, the WorkerEphemeralExpiring warning due before a lifetime or idle deadline.
  * It decides and moves on: the stops of rules 1–3 run in the background, since one can take
  * the whole graceful timeout; a terminating worker ends by its exit (read after the stop,
  * pushed or reconciled) or by rule 4.
@@ -91,6 +100,8 @@ export class DeadlinePass {
         if (outcome === 'error') {
           stats.errors += 1;
           retry.push(id);
+        } else if (outcome === 'expiryWarning') {
+          stats.expiryWarnings += 1;
         } else if (outcome !== null) {
           stats[RULE_STAT[outcome]] += 1;
           if (outcome === 'ttl') stats.workersCleaned += 1;
@@ -124,22 +135,26 @@ export class DeadlinePass {
     });
   }
 
-  /** Applies the first due rule to one worker; the rule applied, `null` if none, or `error`. */
-  async #applyDue(workerId: string, now: number): Promise<DueRule | null | 'error'> {
+  /**
+   * Applies the first due rule to one worker, or else its due warning: what it did, `null`
+   * if nothing, or `error`.
+   */
+  async #applyDue(workerId: string, now: number): Promise<Outcome> {
     const { registry } = this.#deps;
     const w = registry.get(workerId);
     if (w === undefined) return null;
     const rule = dueRule(w, now);
-    if (rule === null) {
+    const warning = rule === null ? dueExpiryWarning(w, now) : null;
+    if (rule === null && warning === null) {
       registry.reschedule(workerId);
       return null;
     }
     const ctx: OperationContext = { actor: 'gc' };
-    const result = await this.#runRule(rule, w, ctx);
+    const result = rule === null ? await this.#warn(w, ctx) : await this.#runRule(rule, w, ctx);
     if (result.isErr()) {
       this.#deps.logger.warn('deadline pass action failed', {
         workerId,
-        rule,
+        rule: rule ?? 'expiryWarning',
         error: errorMessage(result.error),
       });
       return 'error';
@@ -149,7 +164,32 @@ export class DeadlinePass {
       registry.reschedule(workerId);
       return null;
     }
-    return rule;
+    return rule ?? 'expiryWarning';
+  }
+
+  /**
+   * Warns that a lifetime or idle termination is near, once for that deadline: the worker
+   * stores the deadline warned of, so only a deadline that moves is warned of again. Checked
+   * again under the worker's lock, like the rules: `false` if the warning is no longer due.
+   */
+  #warn(w: Worker, ctx: OperationContext): ResultAsync<boolean, LifecycleError> {
+    const { registry, events, clock } = this.#deps;
+    return registry.locked(w.id, async (): Promise<Result<boolean, LifecycleError>> => {
+      const current = registry.get(w.id);
+      if (current === undefined) return ok(false);
+      const warning = dueExpiryWarning(current, clock.now());
+      if (warning === null) return ok(false);
+      // Stored, then emitted, as every change is.
+      registry.store({ ...current, expiryWarnedFor: warning.deadline });
+      await events.publish({
+        ...events.workerMeta(w.id, ctx),
+        type: 'WorkerEphemeralExpiring',
+        rule: warning.rule,
+        at: iso(warning.deadline),
+        lastActivity: activityOf(current),
+      });
+      return ok(true);
+    });
   }
 
   /**
@@ -198,7 +238,12 @@ export class DeadlinePass {
             idleSince: new Date(current.lastActivityAt).toISOString(),
           });
         }
-        return transitions.apply(w.id, { to: 'terminating', reason }, ctx);
+        return transitions.apply(
+          w.id,
+          { to: 'terminating', reason },
+          ctx,
+          deadlineOf(current, rule),
+        );
       })
       .map((terminating) => {
         if (terminating === undefined) return false;
@@ -227,7 +272,8 @@ export class DeadlinePass {
     const { registry, transitions, provider, stops } = this.#deps;
     return registry
       .locked(w.id, async (): Promise<Result<Worker | undefined, LifecycleError>> => {
-        if (this.#stillDue(w, 'startup') === undefined) return ok(undefined);
+        const current = this.#stillDue(w, 'startup');
+        if (current === undefined) return ok(undefined);
         return transitions.apply(
           w.id,
           {
@@ -236,6 +282,7 @@ export class DeadlinePass {
             reason: 'StartupTimeout',
           },
           ctx,
+          deadlineOf(current, 'startup'),
         );
       })
       .map((failed) => {
@@ -263,7 +310,10 @@ export class DeadlinePass {
       const removed = await provider.destroyWorker(handleOf(current), { gracePeriod: 0 });
       if (removed.isErr()) return err(removed.error);
       return (
-        await transitions.apply(w.id, { to: 'terminated', exitCode: null }, ctx, { forced: true })
+        await transitions.apply(w.id, { to: 'terminated', exitCode: null }, ctx, {
+          forced: true,
+          ...deadlineOf(current, 'forceRemove'),
+        })
       ).map(() => true);
     });
   }
@@ -277,7 +327,16 @@ export class DeadlinePass {
       const started = clock.now();
       const removed = await provider.destroyWorker(handleOf(current), { gracePeriod: 0 });
       if (removed.isErr()) return err(removed.error);
-      return (await transitions.cleanUp(w.id, 'TtlExpired', ctx, started)).map(() => true);
+      const { deadlineAt } = deadlineOf(current, 'ttl');
+      return (await transitions.cleanUp(w.id, 'TtlExpired', ctx, started, deadlineAt)).map(
+        () => true,
+      );
     });
   }
+}
+
+/** The deadline of the rule the pass applies, for the event of the change (the reap lag). */
+function deadlineOf(w: Worker, rule: DueRule): { deadlineAt?: number } {
+  const at = ruleDeadline(w, rule);
+  return at === null ? {} : { deadlineAt: at };
 }

@@ -7,44 +7,132 @@ export const FORCE_REMOVE_MARGIN = 30_000;
 /** The deadline-pass rules (SPEC §5), in the order they are tried. */
 export type DueRule = 'lifetime' | 'idle' | 'startup' | 'forceRemove' | 'ttl';
 
-const lifetimeAt = (w: Worker): number => w.createdAt + w.policy.maxLifetime;
-const idleAt = (w: Worker): number => w.lastActivityAt + w.policy.idleTimeout;
-const startupAt = (w: Worker): number => w.createdAt + w.policy.startupTimeout;
-const forceAt = (w: Worker): number =>
-  (w.terminatingAt ?? w.createdAt) + w.policy.gracefulTerminationTimeout + FORCE_REMOVE_MARGIN;
-const ttlAt = (w: Worker): number => (w.terminatedAt ?? w.createdAt) + retentionOf(w.policy);
+/** The rules a WorkerEphemeralExpiring warns of: the terminations. */
+export type ExpiryRule = 'lifetime' | 'idle';
+
+const RULES: readonly DueRule[] = ['lifetime', 'idle', 'startup', 'forceRemove', 'ttl'];
+
+/** The worker's deadlines (epoch ms), each `null` where its rule cannot apply in its state. */
+export interface DeadlineExplanation {
+  readonly lifetimeAt: number | null;
+  readonly idleAt: number | null;
+  readonly startupAt: number | null;
+  readonly forceRemoveAt: number | null;
+  readonly cleanupAt: number | null;
+  /** When the next WorkerEphemeralExpiring is due, if one is. */
+  readonly expiryWarningAt: number | null;
+  /** The rule that will act first and when: the one `dueRule` gives at that time. */
+  readonly next: { readonly rule: DueRule; readonly at: number } | null;
+}
+
+/** A WorkerEphemeralExpiring the worker is owed: of `rule`'s `deadline`, due `at`. */
+export interface ExpiryWarning {
+  readonly rule: ExpiryRule;
+  readonly deadline: number;
+  readonly at: number;
+}
+
+const isLive = (w: Worker): boolean =>
+  w.state === 'creating' || w.state === 'ready' || w.state === 'busy';
 
 const idleApplies = (w: Worker): boolean => w.mode === 'agent' && w.state === 'ready';
 
-/** When the worker next needs the deadline pass, or `null` when it never will by itself. */
-export function nextDeadline(w: Worker): number | null {
-  switch (w.state) {
-    case 'creating':
-      return Math.min(lifetimeAt(w), startupAt(w));
-    case 'ready':
-    case 'busy':
-      return idleApplies(w) ? Math.min(lifetimeAt(w), idleAt(w)) : lifetimeAt(w);
-    case 'terminating':
-      return forceAt(w);
-    case 'terminated':
-    case 'failed':
-      return w.policy.autoCleanupEnabled ? ttlAt(w) : null;
+/**
+ * The one place the rules' maths lives: the deadline of `rule` for the worker in its current
+ * state, `null` where the rule cannot apply.
+ */
+export function ruleDeadline(w: Worker, rule: DueRule): number | null {
+  switch (rule) {
+    case 'lifetime':
+      return isLive(w) ? w.createdAt + w.policy.maxLifetime : null;
+    case 'idle':
+      return idleApplies(w) ? w.lastActivityAt + w.policy.idleTimeout : null;
+    case 'startup':
+      return w.state === 'creating' ? w.createdAt + w.policy.startupTimeout : null;
+    case 'forceRemove':
+      return w.state === 'terminating'
+        ? (w.terminatingAt ?? w.createdAt) +
+            w.policy.gracefulTerminationTimeout +
+            FORCE_REMOVE_MARGIN
+        : null;
+    case 'ttl':
+      return (w.state === 'terminated' || w.state === 'failed') && w.policy.autoCleanupEnabled
+        ? (w.terminatedAt ?? w.createdAt) + retentionOf(w.policy)
+        : null;
   }
+}
+
+/**
+ * The termination deadline a warning is about: the earlier of lifetime and (ready agent)
+ * idle, lifetime on a tie as `dueRule` has it. Only that one: the later cannot act unless the
+ * earlier moves past it, and then it is the earlier and is warned in its turn. (Warning both
+ * would undo `expiryWarnedFor`, which remembers one deadline, and warn them by turns forever.)
+ */
+function expiryDeadline(w: Worker): number | null {
+  const lifetime = ruleDeadline(w, 'lifetime');
+  if (lifetime === null) return null;
+  const idle = ruleDeadline(w, 'idle');
+  return idle !== null && idle < lifetime ? idle : lifetime;
+}
+
+/** When the worker's next WorkerEphemeralExpiring is due, `null` if it is owed none. */
+function expiryWarningAt(w: Worker): number | null {
+  if (w.policy.expiryWarning <= 0) return null;
+  const deadline = expiryDeadline(w);
+  return deadline === null || deadline === w.expiryWarnedFor
+    ? null
+    : deadline - w.policy.expiryWarning;
+}
+
+/** The rule that acts first (ties to the earlier rule) and when; `null` if none applies. */
+function firstRule(w: Worker): { readonly rule: DueRule; readonly at: number } | null {
+  let next: { rule: DueRule; at: number } | null = null;
+  for (const rule of RULES) {
+    const at = ruleDeadline(w, rule);
+    if (at !== null && (next === null || at < next.at)) next = { rule, at };
+  }
+  return next;
+}
+
+/** When the worker next needs the deadline pass (a rule or a warning), `null` if never by itself. */
+export function nextDeadline(w: Worker): number | null {
+  // On every store: no allocation.
+  let next: number | null = null;
+  for (const rule of RULES) {
+    const at = ruleDeadline(w, rule);
+    if (at !== null && (next === null || at < next)) next = at;
+  }
+  const warnAt = expiryWarningAt(w);
+  return warnAt !== null && (next === null || warnAt < next) ? warnAt : next;
 }
 
 /** The first rule that applies to the worker at `now`, if any. */
 export function dueRule(w: Worker, now: number): DueRule | null {
-  const live = w.state === 'creating' || w.state === 'ready' || w.state === 'busy';
-  if (live && now >= lifetimeAt(w)) return 'lifetime';
-  if (idleApplies(w) && now >= idleAt(w)) return 'idle';
-  if (w.state === 'creating' && now >= startupAt(w)) return 'startup';
-  if (w.state === 'terminating' && now >= forceAt(w)) return 'forceRemove';
-  if (
-    (w.state === 'terminated' || w.state === 'failed') &&
-    w.policy.autoCleanupEnabled &&
-    now >= ttlAt(w)
-  ) {
-    return 'ttl';
+  for (const rule of RULES) {
+    const at = ruleDeadline(w, rule);
+    if (at !== null && now >= at) return rule;
   }
   return null;
+}
+
+/** The warning due at `now`, if any: none once a rule is due, which acts without one. */
+export function dueExpiryWarning(w: Worker, now: number): ExpiryWarning | null {
+  const at = expiryWarningAt(w);
+  if (at === null || now < at || dueRule(w, now) !== null) return null;
+  const deadline = expiryDeadline(w);
+  if (deadline === null) return null;
+  return { rule: deadline === ruleDeadline(w, 'lifetime') ? 'lifetime' : 'idle', deadline, at };
+}
+
+/** Why and when the worker will stop, from the same maths the deadline pass acts on. */
+export function explainDeadlines(w: Worker): DeadlineExplanation {
+  return {
+    lifetimeAt: ruleDeadline(w, 'lifetime'),
+    idleAt: ruleDeadline(w, 'idle'),
+    startupAt: ruleDeadline(w, 'startup'),
+    forceRemoveAt: ruleDeadline(w, 'forceRemove'),
+    cleanupAt: ruleDeadline(w, 'ttl'),
+    expiryWarningAt: expiryWarningAt(w),
+    next: firstRule(w),
+  };
 }

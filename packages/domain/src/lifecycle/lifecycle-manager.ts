@@ -1,6 +1,7 @@
 import { ResultAsync, type Result } from 'neverthrow';
 import type { GarbageCollectionStats, ReconcileStats } from '../events/gc-stats.js';
 import type { CleanupReason, TerminationReason } from '../events/reasons.js';
+import type { PolicyOverride } from '../policy/policy-override.js';
 import { validatePolicy, type EphemeralWorkerPolicy } from '../policy/policy.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { LifecycleEventPublisher } from '../ports/event-publisher.port.js';
@@ -16,6 +17,7 @@ import type {
 } from '../ports/worker-provider.port.js';
 import type { ProviderId } from '../worker/ids.js';
 import type { Worker } from '../worker/worker.js';
+import { ActivityHeartbeats } from './activity-heartbeats.js';
 import { BackgroundStops } from './background-stops.js';
 import { DeadlinePass } from './deadline-pass.js';
 import { dueRule } from './deadlines.js';
@@ -24,6 +26,7 @@ import { LifecycleEventEmitter, type OperationContext } from './lifecycle-event-
 import type { LifecycleError } from './lifecycle.errors.js';
 import { OrphanSweep, type OrphanReport } from './orphan-sweep.js';
 import { JoinedPass, PassQueue } from './pass-queue.js';
+import { PolicyChanges, type PolicyChangeOutcome } from './policy-changes.js';
 import { PushNotifications } from './push-notifications.js';
 import { Reconciliation } from './reconciliation.js';
 import { Recovery, type RecoveryReport } from './recovery.js';
@@ -39,6 +42,7 @@ import {
 export type { LifecycleCounters } from './lifecycle-counters.js';
 export type { OperationContext } from './lifecycle-event-emitter.js';
 export type { OrphanReport } from './orphan-sweep.js';
+export type { PolicyChangeOutcome } from './policy-changes.js';
 export type { RecoveryReport } from './recovery.js';
 export type { WorkerFilter, WorkerPageRequest } from './worker-registry.js';
 
@@ -67,6 +71,11 @@ export interface LifecycleManagerDeps {
    * was for this long: a heartbeat. Default 5 min; 0 records every pass.
    */
   readonly gcHeartbeatMs?: number;
+  /**
+   * The operator's cap on maxLifetime (ms) for policy changes at run time: a change past it
+   * is refused with PolicyLimitExceeded. None by default (the policy's own 30-day maximum).
+   */
+  readonly maxLifetimeCap?: number;
 }
 
 export interface TerminatedDetails {
@@ -95,6 +104,8 @@ export class LifecycleManager {
   readonly #observer: StatusObserver;
   readonly #orphans: OrphanSweep;
   readonly #recovery: Recovery;
+  readonly #policyChanges: PolicyChanges;
+  readonly #activity: ActivityHeartbeats;
   readonly #watch: PushNotifications;
   readonly #passes = new PassQueue();
   readonly #stops: BackgroundStops;
@@ -148,6 +159,8 @@ export class LifecycleManager {
     this.#observer = observer;
     this.#orphans = orphans;
     this.#recovery = new Recovery({ ...parts, history: deps.history });
+    this.#policyChanges = new PolicyChanges({ ...parts, maxLifetimeCap: deps.maxLifetimeCap });
+    this.#activity = new ActivityHeartbeats(parts);
     this.#watch = new PushNotifications({ ...parts, reconcile: () => this.reconcile() });
     this.#gcCycle = new JoinedPass(() => this.#passes.run(() => deadlinePass.run()));
     this.#reconcilePass = new JoinedPass(() => this.#passes.run(() => reconciliation.run()));
@@ -272,6 +285,32 @@ export class LifecycleManager {
   }
 
   /**
+   * PATCH semantics: `change` merged onto the worker's current policy and validated as at
+   * create; the deadlines follow at once and one WorkerEphemeralPolicyChanged is emitted. A
+   * change with no effect succeeds with `changed` empty and emits nothing. Refused for a
+   * terminating worker, for a finished one except its ttlAfterCompletion, and past
+   * `maxLifetimeCap`.
+   */
+  changePolicy(
+    workerId: string,
+    change: PolicyOverride,
+    ctx?: Ctx,
+  ): ResultAsync<PolicyChangeOutcome, LifecycleError> {
+    return this.#registry.locked(workerId, () => this.#policyChanges.change(workerId, change, ctx));
+  }
+
+  /**
+   * An activity heartbeat on a creating, ready or busy worker: resets the idle clock
+   * (`lastActivityAt` = now, `lastActivityBy` = `by`) without an event; the next state event
+   * carries it. `ctx` is accepted for symmetry with the other operations; nothing is emitted.
+   */
+  recordActivity(workerId: string, by: string, _ctx?: Ctx): ResultAsync<Worker, LifecycleError> {
+    return this.#registry.locked(workerId, () =>
+      Promise.resolve(this.#activity.record(workerId, by)),
+    );
+  }
+
+  /**
    * Applies what the provider says of a worker's resource (a watch notification, a
    * reconciliation, a status read after create), idempotently: running → ready (and busy for
    * a job); exited → terminated; missing → lost; unhealthy → terminated for HealthCheckFailed.
@@ -338,7 +377,8 @@ export class LifecycleManager {
   /**
    * Rebuilds tracking from the provider's labelled resources after a restart (SPEC §5): the
    * labels give the immutable facts, the provider the state, the event history (if any) the
-   * last busy/ready and the last activity. Emits WorkerRecovered for each.
+   * last busy/ready, the last activity and the policy changed at run time. Emits
+   * WorkerRecovered for each.
    */
   recover(): ResultAsync<RecoveryReport, LifecycleError> {
     return new ResultAsync(this.#passes.run(() => this.#recovery.run()));

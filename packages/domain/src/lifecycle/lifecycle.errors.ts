@@ -17,7 +17,40 @@ export type LifecycleError =
       readonly problems: readonly PolicyError[];
       readonly message: string;
     }
+  | PolicyLimitExceeded
+  | PolicyNotChangeable
+  | WorkerNotLive
   | WorkerProviderError;
+
+/** A policy change past an operator's limit (`LifecycleManagerDeps.maxLifetimeCap`). */
+export interface PolicyLimitExceeded {
+  readonly type: 'PolicyLimitExceeded';
+  readonly workerId: string;
+  readonly field: 'maxLifetime';
+  /** The cap, in milliseconds. */
+  readonly limit: number;
+  /** The refused value, in milliseconds. */
+  readonly value: number;
+  readonly message: string;
+}
+
+/** A policy change the worker's state no longer allows (terminating, or finished). */
+export interface PolicyNotChangeable {
+  readonly type: 'PolicyNotChangeable';
+  readonly workerId: string;
+  readonly state: WorkerState;
+  /** The field refused, when the state allows others. */
+  readonly field?: string;
+  readonly message: string;
+}
+
+/** An activity heartbeat on a worker that is not creating, ready or busy. */
+export interface WorkerNotLive {
+  readonly type: 'WorkerNotLive';
+  readonly workerId: string;
+  readonly state: WorkerState;
+  readonly message: string;
+}
 
 export const workerNotFound = (workerId: string): LifecycleError => ({
   type: 'WorkerNotFound',

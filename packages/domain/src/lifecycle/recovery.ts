@@ -1,6 +1,6 @@
-import { err, ok, type Result } from 'neverthrow';
-import type { LifecycleEvent } from '../events/lifecycle-event.js';
-import type { EphemeralWorkerPolicy } from '../policy/policy.js';
+import { err, ok, okAsync, type Result } from 'neverthrow';
+import type { LifecycleEvent, WorkerEphemeralPolicyChanged } from '../events/lifecycle-event.js';
+import { validatePolicy, type EphemeralWorkerPolicy } from '../policy/policy.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { WorkerEventHistory } from '../ports/event-store.port.js';
 import type { Logger } from '../ports/logger.port.js';
@@ -11,6 +11,7 @@ import type { WorkerState } from '../worker/worker-state.js';
 import { newWorker, type Worker } from '../worker/worker.js';
 import type { LifecycleEventEmitter } from './lifecycle-event-emitter.js';
 import type { LifecycleError } from './lifecycle.errors.js';
+import { policySnapshot } from './policy-changes.js';
 import { sharedPolicy } from './shared-policy.js';
 import type { WorkerRegistry } from './worker-registry.js';
 
@@ -36,10 +37,17 @@ export interface RecoveryDeps {
 
 type Found = { resource: ManagedResource; facts: ReturnType<typeof parseOwnership> };
 
+/** What the event history says of the workers to re-adopt. */
+interface KnownHistory {
+  readonly lastEvents: ReadonlyMap<string, LifecycleEvent>;
+  readonly policyChanges: ReadonlyMap<string, WorkerEphemeralPolicyChanged>;
+}
+
 /**
  * Rebuilds tracking from the provider's labelled resources after a restart (SPEC §5): the
- * labels give the immutable facts, the provider the state, the event history (if any) the
- * last busy/ready and the last activity. Emits WorkerRecovered for each.
+ * labels give the immutable facts and the create-time policy, the provider the state, the
+ * event history (if any) the last busy/ready, the last activity and the policy changes made
+ * at run time. Emits WorkerRecovered for each.
  */
 export class Recovery {
   readonly #deps: RecoveryDeps;
@@ -49,20 +57,11 @@ export class Recovery {
   }
 
   async run(): Promise<Result<RecoveryReport, LifecycleError>> {
-    const { providerId, registry, events, provider, history, clock, logger } = this.#deps;
+    const { providerId, registry, events, provider, clock } = this.#deps;
     const listing = await provider.listManagedWorkers();
     if (listing.isErr()) return err(listing.error);
     const { found, unreadable, alreadyTracked } = this.#classify(listing.value);
-    let lastEvents: ReadonlyMap<string, LifecycleEvent> = new Map();
-    if (history !== undefined && found.length > 0) {
-      const ids = found.flatMap((f) => (f.facts.isOk() ? [f.facts.value.workerId] : []));
-      const lastStates = await history.lastStateEvents(providerId, ids);
-      if (lastStates.isOk()) lastEvents = lastStates.value;
-      else
-        logger.warn('event history unavailable: recovering state from the provider only', {
-          error: lastStates.error.message,
-        });
-    }
+    const { lastEvents, policyChanges } = await this.#readHistory(found);
     const now = clock.now();
     for (const { resource, facts } of found) {
       if (facts.isErr()) continue;
@@ -76,10 +75,13 @@ export class Recovery {
         readiness: f.readiness,
         resourceId: resource.resourceId,
         image: resource.image,
-        policy: sharedPolicy(f.policy, this.#deps.policy),
+        policy: sharedPolicy(
+          this.#changedPolicy(f.workerId, f.policy, f.createdAt, policyChanges.get(f.workerId)),
+          this.#deps.policy,
+        ),
         createdAt: f.createdAt,
       });
-      const worker = recoveredWorker(base, resource, last, lastAt, now);
+      const worker = withLastActivity(recoveredWorker(base, resource, last, lastAt, now), last);
       registry.store(worker);
       await events.publish({
         ...events.workerMeta(worker.id, { actor: 'recovery' }),
@@ -89,6 +91,54 @@ export class Recovery {
       });
     }
     return ok({ recovered: found.length, alreadyTracked, unreadable });
+  }
+
+  /** Each worker's last state event and last policy change; empty maps where unreadable. */
+  async #readHistory(found: readonly Found[]): Promise<KnownHistory> {
+    const { providerId, history, logger } = this.#deps;
+    if (history === undefined || found.length === 0) {
+      return { lastEvents: new Map(), policyChanges: new Map() };
+    }
+    const ids = found.flatMap((f) => (f.facts.isOk() ? [f.facts.value.workerId] : []));
+    const [lastStates, lastChanges] = await Promise.all([
+      history.lastStateEvents(providerId, ids),
+      history.lastPolicyChanges?.(providerId, ids) ??
+        okAsync<ReadonlyMap<string, WorkerEphemeralPolicyChanged>>(new Map()),
+    ]);
+    if (lastStates.isErr()) {
+      logger.warn('event history unavailable: recovering state from the provider only', {
+        error: lastStates.error.message,
+      });
+    }
+    if (lastChanges.isErr()) {
+      logger.warn('policy changes unavailable: recovering the create-time policies', {
+        error: lastChanges.error.message,
+      });
+    }
+    return {
+      lastEvents: lastStates.unwrapOr(new Map()),
+      policyChanges: lastChanges.unwrapOr(new Map()),
+    };
+  }
+
+  /**
+   * The labels' create-time policy with the last change made at run time, when that change
+   * is of this life of the id: an earlier worker under the same id must not leak into it.
+   */
+  #changedPolicy(
+    workerId: string,
+    labelled: EphemeralWorkerPolicy,
+    createdAt: number,
+    change: WorkerEphemeralPolicyChanged | undefined,
+  ): EphemeralWorkerPolicy {
+    if (change === undefined || !(Date.parse(change.occurredAt) >= createdAt)) return labelled;
+    const changed = validatePolicy({ ...labelled, ...policySnapshot(change.current) });
+    if (changed.isOk()) return changed.value;
+    this.#deps.logger.warn('a recorded policy change is invalid: keeping the create-time policy', {
+      workerId,
+      error: changed.error.map((p) => p.message).join('; '),
+    });
+    return labelled;
   }
 
   /** Splits a listing into the resources to re-adopt, the unreadable and the tracked. */
@@ -167,4 +217,12 @@ function recoveredWorker(
         : { ...base, state, readyAt: lastAt, lastActivityAt: lastAt };
     }
   }
+}
+
+/** The last activity the last state event carries, when it is of this life of the worker. */
+function withLastActivity(w: Worker, last: LifecycleEvent | undefined): Worker {
+  if (last === undefined || !('lastActivity' in last) || last.lastActivity === undefined) return w;
+  const at = Date.parse(last.lastActivity.at);
+  if (Number.isNaN(at) || at < w.createdAt) return w;
+  return { ...w, lastActivityAt: at, lastActivityBy: last.lastActivity.by };
 }

@@ -75,16 +75,20 @@ export class Transitions {
         message: policy.error.map((p) => p.message).join('; '),
       });
     }
-    const worker = newWorker({
-      id: handle.workerId,
-      providerId: this.#deps.providerId,
-      mode: spec.mode,
-      ...(spec.readiness === undefined ? {} : { readiness: spec.readiness }),
-      resourceId: handle.resourceId,
-      image: spec.image,
-      policy: sharedPolicy(spec.policy, this.#deps.policy),
-      createdAt: handle.createdAt,
-    });
+    const worker: Worker = {
+      ...newWorker({
+        id: handle.workerId,
+        providerId: this.#deps.providerId,
+        mode: spec.mode,
+        ...(spec.readiness === undefined ? {} : { readiness: spec.readiness }),
+        resourceId: handle.resourceId,
+        image: spec.image,
+        policy: sharedPolicy(spec.policy, this.#deps.policy),
+        createdAt: handle.createdAt,
+      }),
+      // The creation is the first activity: by whoever asked for it.
+      lastActivityBy: ctx?.actor ?? null,
+    };
     registry.store(worker);
     await events.publish({
       ...events.workerMeta(worker.id, ctx),

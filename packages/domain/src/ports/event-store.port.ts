@@ -1,5 +1,5 @@
 import type { ResultAsync } from 'neverthrow';
-import type { LifecycleEvent } from '../events/lifecycle-event.js';
+import type { LifecycleEvent, WorkerEphemeralPolicyChanged } from '../events/lifecycle-event.js';
 
 export interface EventStoreError {
   readonly type: 'EventStoreUnavailable';
@@ -7,7 +7,10 @@ export interface EventStoreError {
   readonly cause?: unknown;
 }
 
-/** Read side of a durable event log, used by `recover()` to restore busy/ready and activity. */
+/**
+ * Read side of a durable event log, used by `recover()` to restore busy/ready, the last
+ * activity and the policy changes made at run time.
+ */
 export interface WorkerEventHistory {
   /**
    * For each worker id given, its last state-changing event (Ready, Busy, …) recorded for
@@ -17,4 +20,14 @@ export interface WorkerEventHistory {
     providerId: string,
     workerIds: readonly string[],
   ): ResultAsync<ReadonlyMap<string, LifecycleEvent>, EventStoreError>;
+  /**
+   * For each worker id given, its last WorkerEphemeralPolicyChanged recorded for this
+   * provider (of any life of that id: the caller compares it with the creation time); workers
+   * with none are absent. Optional: without it, a recovered worker keeps its create-time
+   * policy.
+   */
+  lastPolicyChanges?(
+    providerId: string,
+    workerIds: readonly string[],
+  ): ResultAsync<ReadonlyMap<string, WorkerEphemeralPolicyChanged>, EventStoreError>;
 }

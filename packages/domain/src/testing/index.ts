@@ -1,6 +1,7 @@
 export { ManualClock } from './manual-clock.js';
 export { SequentialIdGenerator } from './sequential-id-generator.js';
 export { RecordingPublisher } from './recording-publisher.js';
+export { RecordedEventHistory } from './recorded-event-history.js';
 export { InMemoryWorkerProvider } from './in-memory-worker-provider.js';
 export { simulateCommand } from '../provider/simulated-command.js';
 export type { SimulatedRun } from '../provider/simulated-command.js';

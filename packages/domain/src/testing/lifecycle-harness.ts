@@ -42,6 +42,8 @@ export function lifecycleHarness(
     provider?: (providerId: ProviderId, clock: ManualClock) => InMemoryWorkerProvider;
     logger?: Logger;
     stopConcurrency?: number;
+    /** The operator's cap on maxLifetime for policy changes (ms), kept over restarts. */
+    maxLifetimeCap?: number;
   } = {},
 ): LifecycleHarness {
   const clock = new ManualClock();
@@ -59,6 +61,7 @@ export function lifecycleHarness(
     policy,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.stopConcurrency === undefined ? {} : { stopConcurrency: options.stopConcurrency }),
+    ...(options.maxLifetimeCap === undefined ? {} : { maxLifetimeCap: options.maxLifetimeCap }),
   });
   manager.startWatching();
   const managed = new LifecycleManagedWorkerProviderBuilder(provider)
@@ -100,6 +103,7 @@ export function lifecycleHarness(
         ids,
         policy,
         ...(restartOptions.history === undefined ? {} : { history: restartOptions.history }),
+        ...(options.maxLifetimeCap === undefined ? {} : { maxLifetimeCap: options.maxLifetimeCap }),
       }),
   };
 }

@@ -92,6 +92,7 @@ export function sampleEvents(
       startupTimedOut: 0,
       forceTerminated: 0,
       ttlExpired: 1,
+      expiryWarnings: 0,
     },
     {
       ...meta(),

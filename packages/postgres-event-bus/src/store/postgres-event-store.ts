@@ -3,6 +3,7 @@ import {
   type LifecycleEvent,
   type LifecycleEventType,
   STATE_OF_EVENT,
+  type WorkerEphemeralPolicyChanged,
   type WorkerEventHistory,
 } from '@hodei/domain';
 import { type Kysely, type QueryExecutorProvider, sql } from 'kysely';
@@ -422,6 +423,40 @@ export class PostgresEventStore implements WorkerEventHistory {
           if ('workerId' in s.event && s.event.workerId !== undefined) {
             byWorker.set(s.event.workerId, s.event);
           }
+        }
+        return byWorker;
+      })
+      .mapErr((e) => ({
+        type: 'EventStoreUnavailable' as const,
+        message: e.message,
+        cause: e,
+      }));
+  }
+
+  /**
+   * WorkerEventHistory: each worker's last WorkerEphemeralPolicyChanged for this provider, of
+   * any life of the id (recovery keeps only a change made since the worker's creation).
+   */
+  lastPolicyChanges(
+    providerId: string,
+    workerIds: readonly string[],
+  ): ResultAsync<ReadonlyMap<string, WorkerEphemeralPolicyChanged>, EventStoreError> {
+    if (workerIds.length === 0) return okAsync(new Map());
+    return this.#select(
+      sql<EventRowOutput>`
+        SELECT DISTINCT ON (e.stream_id) ${sql.raw(eventColumns('e'))}
+        FROM ${qualified(this.schema, 'events')} e
+        WHERE stream_id = ANY(${workerIds.map((id) => `worker:${id}`)}::text[])
+          AND provider_id = ${providerId}
+          AND type = 'WorkerEphemeralPolicyChanged'
+        ORDER BY e.stream_id, e.stream_position DESC`,
+      'lastPolicyChanges',
+    )
+      .map((stored) => {
+        const byWorker = new Map<string, WorkerEphemeralPolicyChanged>();
+        for (const s of stored) {
+          if (s.event.type === 'WorkerEphemeralPolicyChanged')
+            byWorker.set(s.event.workerId, s.event);
         }
         return byWorker;
       })

@@ -1,0 +1,57 @@
+import { okAsync, type ResultAsync } from 'neverthrow';
+import {
+  STATE_OF_EVENT,
+  type LifecycleEvent,
+  type WorkerEphemeralPolicyChanged,
+} from '../events/lifecycle-event.js';
+import type { EventStoreError, WorkerEventHistory } from '../ports/event-store.port.js';
+
+/**
+ * A WorkerEventHistory over events held in memory (a RecordingPublisher's `events`, say), in
+ * the order given: what a durable log would answer recovery after a restart.
+ */
+export class RecordedEventHistory implements WorkerEventHistory {
+  readonly #events: { readonly events: readonly LifecycleEvent[] };
+
+  constructor(source: { readonly events: readonly LifecycleEvent[] }) {
+    this.#events = source;
+  }
+
+  lastStateEvents(
+    providerId: string,
+    workerIds: readonly string[],
+  ): ResultAsync<ReadonlyMap<string, LifecycleEvent>, EventStoreError> {
+    return okAsync(
+      this.#last(providerId, workerIds, (e): e is LifecycleEvent => e.type in STATE_OF_EVENT),
+    );
+  }
+
+  lastPolicyChanges(
+    providerId: string,
+    workerIds: readonly string[],
+  ): ResultAsync<ReadonlyMap<string, WorkerEphemeralPolicyChanged>, EventStoreError> {
+    return okAsync(
+      this.#last(
+        providerId,
+        workerIds,
+        (e): e is WorkerEphemeralPolicyChanged => e.type === 'WorkerEphemeralPolicyChanged',
+      ),
+    );
+  }
+
+  #last<E extends LifecycleEvent>(
+    providerId: string,
+    workerIds: readonly string[],
+    matches: (e: LifecycleEvent) => e is E,
+  ): Map<string, E> {
+    const wanted = new Set(workerIds);
+    const last = new Map<string, E>();
+    for (const e of this.#events.events) {
+      if (e.providerId !== providerId || !matches(e)) continue;
+      const event: LifecycleEvent = e;
+      const workerId = 'workerId' in event ? event.workerId : undefined;
+      if (workerId !== undefined && wanted.has(workerId)) last.set(workerId, e);
+    }
+    return last;
+  }
+}
