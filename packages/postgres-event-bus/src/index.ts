@@ -72,3 +72,27 @@ export type {
 } from './publisher/event-bus-publisher.js';
 export { DEFAULT_SPOOL_FILE, FileSpool } from './publisher/file-spool.js';
 export type { SpoolError, SpoolRecord } from './publisher/file-spool.js';
+
+export { PostgresWebhooks } from './webhooks/postgres-webhooks.js';
+export { UrlAllowlist } from './webhooks/url-allowlist.js';
+export { generateSecret, parseSecret, signature } from './webhooks/webhook-signature.js';
+export { CLOUD_EVENTS_JSON, webhookRequest } from './webhooks/webhook-delivery.js';
+export { moveCheckpoint } from './subscription/move-checkpoint.js';
+export type {
+  CreatedWebhook,
+  NewWebhook,
+  PostgresWebhooksOptions,
+  Webhook,
+  WebhookDeadLetter,
+  WebhookDelivery,
+  WebhookRetryOptions,
+} from './webhooks/webhook.types.js';
+export type {
+  CreateWebhookError,
+  InvalidReplayFrom,
+  InvalidWebhook,
+  ReplayWebhookError,
+  WebhookLookupError,
+  WebhookNotFound,
+  WebhookUrlNotAllowed,
+} from './webhooks/webhook.errors.js';

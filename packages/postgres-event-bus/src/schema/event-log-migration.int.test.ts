@@ -66,6 +66,7 @@ describe('migration 0005 on a large log', () => {
     expect([a.error, b.error]).toEqual([undefined, undefined]);
     expect([...(a.results ?? []), ...(b.results ?? [])].map((r) => r.migrationName)).toEqual([
       '0005_event_log',
+      '0006_webhooks',
     ]);
     expect(await fileOfEvents(s.db, s.name)).toBe(before);
     const wrong = await sql<{ count: string }>`

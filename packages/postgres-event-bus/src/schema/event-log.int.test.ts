@@ -161,7 +161,10 @@ describe('the actor and correlation_id columns', () => {
       (await store.appendBatch(old))._unsafeUnwrap();
       const migrated = await migrateSchema(s.db, s.name);
       expect(migrated.error).toBeUndefined();
-      expect(migrated.results?.map((r) => r.migrationName)).toEqual(['0005_event_log']);
+      expect(migrated.results?.map((r) => r.migrationName)).toEqual([
+        '0005_event_log',
+        '0006_webhooks',
+      ]);
       const rows = await sql<{ actor: string; correlation_id: string | null }>`
         SELECT actor, correlation_id FROM ${sql.id(s.name, 'events')}
         ORDER BY global_position`.execute(s.db);
@@ -362,6 +365,7 @@ describe('the analyst views and the comments', () => {
       'life_events',
       'orphan_reports',
       'subscriptions',
+      'webhooks',
       'worker_lives',
     ]);
     expect(tables.rows.filter((r) => r.comment === null)).toEqual([]);

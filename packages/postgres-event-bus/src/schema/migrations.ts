@@ -1,6 +1,7 @@
 import { appendStatement } from './append-statement.js';
 import { finishEventLog } from './finish-event-log.js';
 import { eventLogMigration } from './migration-0005-event-log.js';
+import { webhooksMigration } from './migration-0006-webhooks.js';
 import {
   type Kysely,
   type Migration,
@@ -265,6 +266,7 @@ function firstMigrations(schema: string): Record<string, Migration> {
 const migrationsFor = (schema: string): Record<string, Migration> => ({
   ...firstMigrations(schema),
   '0005_event_log': eventLogMigration(schema),
+  '0006_webhooks': webhooksMigration(schema),
 });
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -293,7 +293,7 @@ describe('PostgresEventStore against the real PostgreSQL', () => {
     const res = await sql<{
       n: number;
     }>`SELECT count(*)::int AS n FROM ${sql.id(schema, 'migrations')}`.execute(t.bus.db);
-    expect(res.rows[0]?.n).toBe(5);
+    expect(res.rows[0]?.n).toBe(6);
     await sql`DROP SCHEMA ${sql.id(schema)} CASCADE`.execute(t.bus.db);
     await Promise.all(buses.map((b) => b.close()));
   });

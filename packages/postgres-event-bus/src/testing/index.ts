@@ -17,3 +17,5 @@ export type { TcpProxy } from './tcp-proxy.js';
 export { waitUntil } from './wait-until.js';
 export { startPrivateCluster } from './private-cluster.js';
 export type { PrivateCluster } from './private-cluster.js';
+export { startWebhookReceiver } from './webhook-receiver.js';
+export type { ReceivedRequest, WebhookReceiver } from './webhook-receiver.js';
