@@ -45,6 +45,55 @@ export interface GcJson {
   readonly byProvider: Readonly<Record<string, GcStatsJson>>;
 }
 
+/** Where a webhook's delivery stands (`GET /v1/webhooks/{id}`). */
+export interface WebhookDeliveryJson {
+  /** Its subscription's checkpoint: the events after it are still to be sent. */
+  readonly cursor: string;
+  readonly delivered: number;
+  readonly failures: number;
+  /** Dead letters not yet delivered by a later replay. */
+  readonly deadLettered: number;
+  readonly lastDeliveredAt: string | null;
+  readonly lastError: string | null;
+  /** Some server process holds its subscription's lease. */
+  readonly active: boolean;
+}
+
+/** A webhook; `types` null: every event type. */
+export interface WebhookJson {
+  readonly id: string;
+  readonly url: string;
+  readonly types: readonly string[] | null;
+  readonly createdAt: string;
+  readonly delivery: WebhookDeliveryJson;
+}
+
+/** `POST /v1/webhooks` answers the webhook with its secret, the only time it is shown. */
+export interface CreatedWebhookJson extends WebhookJson {
+  readonly secret: string;
+}
+
+export interface WebhookListJson {
+  readonly items: readonly WebhookJson[];
+}
+
+/** An event a webhook gave up delivering after its last try. */
+export interface DeadLetterJson {
+  readonly eventId: string;
+  readonly type: string;
+  readonly workerId: string | null;
+  /** The event's own cursor. */
+  readonly cursor: string;
+  readonly attempts: number;
+  readonly lastError: string;
+  readonly firstFailedAt: string;
+  readonly deadLetteredAt: string;
+}
+
+export interface DeadLetterListJson {
+  readonly items: readonly DeadLetterJson[];
+}
+
 export interface ErrorJson {
   readonly error: string;
   readonly message: string;

@@ -51,7 +51,7 @@ describe('bash completion, made from the command tree', () => {
     expect(complete(['hodei', 'workers', 'ls', '-o', ''])).toEqual(['json', 'wide']);
     expect(complete(['hodei', 'workers', 'wait', 'w1', '--for', 't'])).toEqual(['terminated']);
     expect(complete(['hodei', 'completion', ''])).toEqual(['bash', 'zsh', '-h', '--help']);
-    expect(complete(['hodei', 'help', 'w'])).toEqual(['workers']);
+    expect(complete(['hodei', 'help', 'w'])).toEqual(['workers', 'webhooks']);
     expect(complete(['hodei', 'workers', 'ls', '--url', ''])).toEqual([]);
   });
 });

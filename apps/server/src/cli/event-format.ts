@@ -8,10 +8,17 @@ const show = (value: unknown): string => {
   return JSON.stringify(value);
 };
 
+/** Events whose last activity is the event itself (its time, its actor): not repeated. */
+const ACTIVITY_EVENTS: ReadonlySet<string> = new Set([
+  'WorkerEphemeralReady',
+  'WorkerEphemeralBusy',
+]);
+
 /** An event's data as `key=value` pairs (nulls left out), for a table's last column. */
 export const eventDetails = (e: CloudEventJson): string =>
   Object.entries(e.data)
     .filter(([, v]) => v !== null && v !== undefined)
+    .filter(([k]) => k !== 'lastActivity' || !ACTIVITY_EVENTS.has(shortType(e.type)))
     .map(([k, v]) => `${k}=${show(v)}`)
     .join(' ');
 

@@ -17,6 +17,7 @@ export interface RunRequestOptions {
   readonly idleTimeout?: number;
   readonly startupTimeout?: number;
   readonly gracePeriod?: number;
+  readonly expiryWarning?: number;
 }
 
 /** The body of `POST /v1/workers`. */
@@ -83,6 +84,7 @@ const POLICY_FIELDS = [
   ['idleTimeout', 'idleTimeoutSeconds'],
   ['startupTimeout', 'startupTimeoutSeconds'],
   ['gracePeriod', 'gracefulTerminationTimeoutSeconds'],
+  ['expiryWarning', 'expiryWarningSeconds'],
 ] as const;
 
 /** The create request; what is not given is left to the server's defaults. */

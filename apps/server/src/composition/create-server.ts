@@ -16,6 +16,7 @@ import type { StartError } from './server.errors.js';
 import { ShutdownList } from './shutdown-list.js';
 import { buildApi, listen } from './start-api.js';
 import { resolveEveryToken, TOKENS } from './tokens.js';
+import { createWebhooks, registerWebhooks, startWebhooks } from './webhooks.js';
 
 export type { HodeiServer, ServerOptions } from './hodei-server.js';
 export type { StartError } from './server.errors.js';
@@ -38,6 +39,8 @@ export async function createServer(
   const database = await openDatabase(config, logger.value, shutdown);
   if (database.isErr()) return err(database.error);
   registerDatabase(c, database.value);
+  const webhooks = createWebhooks(config, database.value.bus, logger.value);
+  registerWebhooks(c, webhooks);
   registerPublishers(c);
   registerMetrics(c);
   const clusters = registerProviders(c, options);
@@ -65,6 +68,7 @@ export async function createServer(
   const watches = await recoverProviders(providers);
   const { app, token, tokenFile } = await buildApi(c, options);
   scheduler.start();
+  await startWebhooks(webhooks, shutdown);
   const pruner = eventLogPruner(c.resolve(TOKENS.eventBus), config.eventLog, logger.value);
   if (pruner !== undefined) {
     pruner.start();

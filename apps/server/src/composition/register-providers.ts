@@ -87,6 +87,7 @@ function withLifecycle(
 ): ProviderEntry {
   const logger = d.resolve(TOKENS.logger);
   const bus = d.resolve(TOKENS.eventBus);
+  const maxLifetimeCap = d.resolve(TOKENS.config).maxLifetimeCapMs;
   const manager = new LifecycleManager({
     provider: entry.provider,
     publisher,
@@ -97,6 +98,8 @@ function withLifecycle(
     // Stops mostly wait on containers: many at once keep a pass short.
     concurrency: 32,
     gcHeartbeatMs: d.resolve(TOKENS.config).eventLog.gcHeartbeatMs,
+    // HODEI_MAX_LIFETIME_SECONDS: no change at run time may pass it.
+    ...(maxLifetimeCap === undefined ? {} : { maxLifetimeCap }),
     ...(bus === undefined ? {} : { history: bus.store }),
   });
   const managed = new LifecycleManagedWorkerProviderBuilder(entry.provider)

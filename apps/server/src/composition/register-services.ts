@@ -27,6 +27,9 @@ export function registerServices(c: DependencyContainer): void {
         ids: d.resolve(TOKENS.ids),
         defaultImage: config.workerImage,
         maxWorkers: config.maxWorkers,
+        ...(config.maxLifetimeCapMs === undefined
+          ? {}
+          : { maxLifetimeCap: config.maxLifetimeCapMs }),
         history: d.resolve(TOKENS.history),
         logLimits: config.logLimits,
         logger: d.resolve(TOKENS.logger),

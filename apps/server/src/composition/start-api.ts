@@ -31,6 +31,7 @@ export async function buildApi(c: DependencyContainer, options: ServerOptions): 
   const app = await buildHttpApp({
     eventTickets,
     ticketAuth: eventTicketAuth(eventTickets),
+    webhooks: c.resolve(TOKENS.webhooks),
     service: c.resolve(TOKENS.service),
     live,
     resume: catchUpSource(live, bus),

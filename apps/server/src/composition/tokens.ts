@@ -7,6 +7,7 @@ import type { ServerConfig } from '../config/config.js';
 import type { LiveEventStream } from '../events/live-event-stream.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { PassScheduler } from '../passes/pass-scheduler.js';
+import type { WebhookService } from '../webhooks/webhook-service.js';
 import type { HistorySource, ProviderEntry, WorkerService } from '../workers/worker-service.js';
 import type { ProviderLocks } from './provider-locks.js';
 import { startFailed, type StartError } from './server.errors.js';
@@ -31,6 +32,7 @@ export const TOKENS = {
   history: token<HistorySource>('history'),
   service: token<WorkerService>('service'),
   scheduler: token<PassScheduler>('scheduler'),
+  webhooks: token<WebhookService>('webhooks'),
 } as const;
 
 /** Resolves every root token, so that a missing registration fails at start, not later. */

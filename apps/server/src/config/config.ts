@@ -10,6 +10,7 @@ import { readLogLimits } from './log-limits-config.js';
 import { readObservabilityConfig, type ObservabilityConfig } from './observability-config.js';
 import { readProviderList, readProviderSettings, type ProviderConfig } from './provider-config.js';
 import { reportUnknownSettings } from './unknown-settings.js';
+import { readWebhookConfig, type WebhookConfig } from './webhook-config.js';
 import type { LogLimits } from '../workers/log-response.js';
 
 export type { ConfigProblem } from './env-reader.js';
@@ -51,6 +52,11 @@ export interface ServerConfig {
   readonly dockerWorkers: DockerProviderConfig;
   readonly logLimits: LogLimits;
   readonly maxWorkers: number;
+  /**
+   * HODEI_MAX_LIFETIME_SECONDS in ms: no worker's maxLifetime may pass it, at create or by a
+   * change at run time; `undefined`: none but the policy's own 30 days.
+   */
+  readonly maxLifetimeCapMs: number | undefined;
   readonly removeWorkersOnShutdown: boolean;
   readonly logLevel: string;
   readonly eventStreamLimits: EventStreamLimits;
@@ -58,6 +64,8 @@ export interface ServerConfig {
   readonly observability: ObservabilityConfig;
   /** Retention of the event log and the heartbeat of idle deadline passes. */
   readonly eventLog: EventLogConfig;
+  /** The webhook allowlist and delivery attempts (webhooks need DATABASE_URL). */
+  readonly webhooks: WebhookConfig;
 }
 
 export const DEFAULT_WORKER_IMAGE = 'hodei/worker:0.1.0';
@@ -116,11 +124,13 @@ export function parseConfig(env: Env): Result<ServerConfig, ConfigProblem[]> {
       100_000,
       'a whole number of workers per provider from 1 to 100000',
     ),
+    maxLifetimeCapMs: readMaxLifetimeCap(reader),
     removeWorkersOnShutdown: reader.boolean('HODEI_REMOVE_WORKERS_ON_SHUTDOWN', false),
     logLevel: readLogLevel(reader),
     eventStreamLimits: readEventStreamLimits(reader),
     observability: readObservabilityConfig(reader),
     eventLog: readEventLogConfig(reader),
+    webhooks: readWebhookConfig(reader),
   };
   // Every docker provider's settings: the shared ones first, so a bad shared variable is
   // named once, then each provider's own over them.
@@ -188,6 +198,13 @@ function readPublishers(reader: EnvReader, databaseUrl: string | undefined): Pub
     reader.problem('HODEI_EVENT_PUBLISHER', raw, "'postgres' only together with DATABASE_URL");
   }
   return publishers;
+}
+
+function readMaxLifetimeCap(reader: EnvReader): number | undefined {
+  const name = 'HODEI_MAX_LIFETIME_SECONDS';
+  if (reader.read(name) === undefined) return undefined;
+  const max = 30 * 24 * 3600;
+  return reader.integer(name, max, 1, max, `whole seconds from 1 to ${max} (30 days)`) * 1000;
 }
 
 function readWorkerImage(reader: EnvReader): string {

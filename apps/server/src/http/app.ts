@@ -18,7 +18,9 @@ import { openApiOptions } from './openapi-document.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import { registerSystemRoutes } from './system-routes.js';
 import { rejectMalformedStrings } from './well-formed-input.js';
+import { registerWebhookRoutes } from './webhook-routes.js';
 import { registerWorkerRoutes } from './worker-routes.js';
+import { webhookService } from '../webhooks/webhook-service.js';
 
 export type { HttpAppDeps, ReadinessCheck } from './http-app-deps.js';
 
@@ -70,6 +72,7 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
   registerEventStreamRoute(app, deps, streams);
   if (deps.eventTickets !== undefined)
     registerEventTicketRoute(app, { tickets: deps.eventTickets });
+  registerWebhookRoutes(app, deps.webhooks ?? webhookService(undefined));
   registerSystemRoutes(app, deps);
   return app;
 }

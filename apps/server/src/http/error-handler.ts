@@ -27,6 +27,7 @@ function problemsOf(error: FastifyError): { path: string; message: string }[] {
           undefined;
         let message = e.message ?? 'is invalid';
         if (e.keyword === 'additionalProperties') message = 'is not a known field';
+        if (e.keyword === 'minProperties') message = 'must name at least one field';
         if (e.keyword === 'pattern' && params['pattern'] === ID_PATTERN)
           message = `must be ${ID_DESCRIPTION}`;
         if (e.keyword === 'propertyNames' && typeof params['propertyName'] === 'string') {

@@ -176,6 +176,7 @@ describe('the HTTP API', () => {
       idleTimeoutSeconds: 300,
       gracefulTerminationTimeoutSeconds: 30,
       startupTimeoutSeconds: 120,
+      expiryWarningSeconds: 60,
     });
     const again = await t.api('POST', '/v1/workers', { body });
     expect(again.status).toBe(200);

@@ -6,6 +6,7 @@ import type { RequestLogLevel } from '../config/observability-config.js';
 import type { CatchUpSource } from '../events/catch-up-source.js';
 import type { LiveEventStream } from '../events/live-event-stream.js';
 import type { EventTicketStore } from '../events/event-ticket-store.js';
+import type { WebhookService } from '../webhooks/webhook-service.js';
 import type { WorkerService } from '../workers/worker-service.js';
 
 export interface ReadinessCheck {
@@ -46,5 +47,7 @@ export interface HttpAppDeps {
    */
   /** Tickets for browsers' EventSource; `POST /v1/events/tickets` is served when given. */
   readonly eventTickets?: EventTicketStore;
+  /** `/v1/webhooks`; absent: every webhook route answers 409 WebhooksNeedDatabase. */
+  readonly webhooks?: WebhookService;
   readonly ticketAuth?: (route: string, request: FastifyRequest) => boolean;
 }

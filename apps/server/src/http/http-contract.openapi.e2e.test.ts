@@ -2,6 +2,7 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRawConnection } from '../testing/raw-http.js';
+import { createTestDatabase, type TestDatabase } from '../testing/server-process.js';
 import { startTestServer, TEST_TOKEN, type TestServer } from '../testing/test-server.js';
 
 /**
@@ -257,6 +258,29 @@ const agent = (id: string) => ({
   command: ['sleep', '3600'],
 });
 
+const POLICY = '/v1/workers/{id}/policy';
+const HEARTBEAT = '/v1/workers/{id}/heartbeat';
+
+/** A policy change and heartbeats of a live agent: each media type, and what is refused. */
+function policyScenarios(id: string): Call[] {
+  const policy = { method: 'PATCH', template: POLICY, path: `/v1/workers/${id}/policy` };
+  const heartbeat = { method: 'POST', template: HEARTBEAT, path: `/v1/workers/${id}/heartbeat` };
+  return [
+    { ...policy, json: { maxLifetimeSeconds: 7200, expiryWarningSeconds: 30 } },
+    {
+      ...policy,
+      headers: { 'content-type': 'application/merge-patch+json' },
+      raw: '{"idleTimeoutSeconds":600,"ttlAfterCompletionSeconds":null}',
+    },
+    { ...policy, json: {} },
+    { ...policy, json: { maxLifetimeSeconds: 0, orphanAction: 'remove' } },
+    { ...policy, headers: { 'content-type': 'application/merge-patch+json' }, raw: '{"x":' },
+    heartbeat,
+    { ...heartbeat, json: { by: 'dispatcher-7' } },
+    { ...heartbeat, json: { by: '' } },
+  ];
+}
+
 /** What the scenarios ask beyond the probes: the 2xx of each route and their domain errors. */
 const SCENARIOS: readonly Call[] = [
   { method: 'POST', template: '/v1/workers', json: agent('c-agent') },
@@ -278,6 +302,7 @@ const SCENARIOS: readonly Call[] = [
   { method: 'POST', template: '/v1/workers/{id}/busy', path: '/v1/workers/c-agent/busy' },
   { method: 'POST', template: '/v1/workers/{id}/ready', path: '/v1/workers/c-job/ready' },
   { method: 'POST', template: '/v1/workers/{id}/busy', path: '/v1/workers/c-job/busy' },
+  ...policyScenarios('c-agent'),
   { method: 'GET', template: '/v1/workers/{id}/logs', path: '/v1/workers/c-job/logs?tail=5' },
   { method: 'GET', template: '/v1/workers/{id}/logs', path: '/v1/workers/c-job/logs?tail=all' },
   { method: 'GET', template: '/v1/workers/{id}/logs', path: '/v1/workers/c-job/logs?tail=x' },
@@ -303,12 +328,56 @@ const SCENARIOS: readonly Call[] = [
   { method: 'GET', template: '/readyz' },
 ];
 
+const HOOKS = '/v1/webhooks';
+const HOOK = '/v1/webhooks/{id}';
+const HOOK_ALLOWED = 'http://127.0.0.1:9/hooks/';
+
+/** Webhooks on a server with PostgreSQL: each 2xx and what is refused, around one webhook `id`. */
+function webhookScenarios(id: string): Call[] {
+  const one = (template: string, suffix = '') => ({ template, path: `${HOOKS}/${id}${suffix}` });
+  const replay = { method: 'POST', ...one(`${HOOK}/replay`, '/replay') };
+  return [
+    { method: 'POST', template: HOOKS, json: { url: 'http://10.0.0.1/' } },
+    {
+      method: 'POST',
+      template: HOOKS,
+      json: { url: `${HOOK_ALLOWED}x`, secret: 'whsec_c2hvcnQ=' },
+    },
+    { method: 'POST', template: HOOKS, json: { url: `${HOOK_ALLOWED}x`, types: ['Nope'] } },
+    { method: 'GET', template: HOOKS },
+    { method: 'GET', ...one(HOOK) },
+    { method: 'GET', ...one(`${HOOK}/dead-letters`, '/dead-letters') },
+    { ...replay, json: { from: '2020-01-01T00:00:00Z' } },
+    { ...replay, json: { from: 'soon' } },
+    { ...replay, json: {} },
+    { method: 'DELETE', ...one(HOOK) },
+    { method: 'DELETE', ...one(HOOK) },
+    { method: 'GET', ...one(HOOK) },
+    { method: 'GET', ...one(`${HOOK}/dead-letters`, '/dead-letters') },
+    { ...replay, json: { from: 'c1.x' } },
+  ];
+}
+
+/** On a server without PostgreSQL: every webhook route answers 409. */
+const NO_DATABASE_WEBHOOK_SCENARIOS: readonly Call[] = [
+  { method: 'POST', template: HOOKS, json: { url: `${HOOK_ALLOWED}x` } },
+  { method: 'GET', template: HOOKS },
+  { method: 'GET', template: HOOK, path: `${HOOKS}/00000000-0000-4000-8000-000000000000` },
+];
+
 /** On a server whose Docker Engine does not answer, lifecycle management off. */
 const DOWN_SCENARIOS: readonly Call[] = [
   { method: 'GET', template: '/readyz' },
   { method: 'GET', template: '/v1/workers' },
   { method: 'POST', template: '/v1/workers', json: {} },
   { method: 'POST', template: '/v1/workers/{id}/ready', path: '/v1/workers/x/ready' },
+  {
+    method: 'PATCH',
+    template: POLICY,
+    path: '/v1/workers/x/policy',
+    json: { idleTimeoutSeconds: 60 },
+  },
+  { method: 'POST', template: HEARTBEAT, path: '/v1/workers/x/heartbeat' },
   { method: 'DELETE', template: '/v1/workers/{id}', path: '/v1/workers/x' },
   { method: 'GET', template: '/v1/workers/{id}/logs', path: '/v1/workers/x/logs' },
   { method: 'GET', template: '/v1/workers/{id}', path: '/v1/workers/x' },
@@ -318,6 +387,8 @@ const DOWN_SCENARIOS: readonly Call[] = [
 describe('every route against the OpenAPI document', () => {
   let t: TestServer;
   let down: TestServer;
+  let hooks: TestServer;
+  let db: TestDatabase;
   let contract: Contract;
   const seen = new Map<string, Set<number>>();
   const problems: string[] = [];
@@ -335,6 +406,11 @@ describe('every route against the OpenAPI document', () => {
       DOCKER_HOST: 'tcp://127.0.0.1:1',
       HODEI_LIFECYCLE_ENABLED: 'false',
     });
+    db = await createTestDatabase();
+    hooks = await startTestServer({
+      DATABASE_URL: db.url,
+      HODEI_WEBHOOK_ALLOWED_URLS: HOOK_ALLOWED,
+    });
     contract = new Contract((await t.api('GET', '/openapi.json', { token: null })).body as Json);
   });
 
@@ -344,6 +420,8 @@ describe('every route against the OpenAPI document', () => {
       await t.api('DELETE', `/v1/workers/${w.id}?wait=true`);
     await t?.stop();
     await down?.stop();
+    await hooks?.stop();
+    await db?.drop();
   });
 
   it('compiles every schema of the document as JSON Schema 2020-12, strict', () => {
@@ -372,6 +450,15 @@ describe('every route against the OpenAPI document', () => {
         await send(t.url, { method: 'POST', template: '/v1/workers', json: agent(`c-fill-${i}`) }),
       );
     for (const call of DOWN_SCENARIOS) record(await send(down.url, call));
+    const created = await send(hooks.url, {
+      method: 'POST',
+      template: HOOKS,
+      json: { url: `${HOOK_ALLOWED}contract`, types: ['WorkerEphemeralReady'] },
+    });
+    record(created);
+    const hookId = (JSON.parse(created.body ?? '{}') as { id?: string }).id ?? 'none';
+    for (const call of webhookScenarios(hookId)) record(await send(hooks.url, call));
+    for (const call of NO_DATABASE_WEBHOOK_SCENARIOS) record(await send(t.url, call));
     // A route without a scenario of its own (added later): called plainly, it answers a 2xx.
     for (const [name] of operations) {
       const [method = '', template = ''] = name.split(' ');

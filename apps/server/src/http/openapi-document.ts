@@ -17,6 +17,11 @@ const TAGS = [
   },
   { name: 'events', description: 'Lifecycle events as they happen' },
   { name: 'passes', description: 'The garbage collection and reconciliation passes' },
+  {
+    name: 'webhooks',
+    description:
+      'Lifecycle events POSTed to your endpoints, signed, retried, replayable from the log',
+  },
   { name: 'system', description: 'Served without a token: the document, metrics and probes' },
 ];
 

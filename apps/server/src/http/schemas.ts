@@ -1,5 +1,6 @@
 import { LIFECYCLE_EVENT_TYPES, WORKER_STATES } from '@hodei/domain';
 import { booleanText, documentedText, integerText } from './openapi-query-types.js';
+import { WEBHOOK_SCHEMAS } from './webhook-schemas.js';
 
 /**
  * JSON Schemas of every body, query and response (SPEC §8), also the OpenAPI document's. The
@@ -15,6 +16,20 @@ const ID = ID_PATTERN;
 const MAX_DURATION_SECONDS = 30 * 24 * 3600;
 
 const seconds = (minimum: number) => ({ type: 'integer', minimum, maximum: MAX_DURATION_SECONDS });
+
+/** A worker's policy in a request (create, change): seconds, each field optional. */
+const POLICY_REQUEST_PROPERTIES = {
+  maxLifetimeSeconds: seconds(1),
+  ttlAfterCompletionSeconds: {
+    type: ['integer', 'null'],
+    minimum: 0,
+    maximum: MAX_DURATION_SECONDS,
+  },
+  idleTimeoutSeconds: seconds(1),
+  gracefulTerminationTimeoutSeconds: seconds(0),
+  startupTimeoutSeconds: seconds(1),
+  expiryWarningSeconds: seconds(0),
+} as const;
 
 export const errorSchema = {
   $id: 'Error',
@@ -51,16 +66,60 @@ export const policySchema = {
     'idleTimeoutSeconds',
     'gracefulTerminationTimeoutSeconds',
     'startupTimeoutSeconds',
+    'expiryWarningSeconds',
   ],
   properties: {
     maxLifetimeSeconds: { type: 'integer' },
     ttlAfterCompletionSeconds: {
       type: ['integer', 'null'],
-      description: 'null: kept until deleted',
+      description: 'null: no retention, as 0 (cleaned up in the next pass)',
     },
     idleTimeoutSeconds: { type: 'integer' },
     gracefulTerminationTimeoutSeconds: { type: 'integer' },
     startupTimeoutSeconds: { type: 'integer' },
+    expiryWarningSeconds: {
+      type: 'integer',
+      description:
+        'how long before a lifetime or idle termination WorkerEphemeralExpiring is sent; 0: none',
+    },
+  },
+} as const;
+
+const isoOrNull = (description: string) =>
+  ({ type: ['string', 'null'], format: 'date-time', description }) as const;
+
+export const deadlinesSchema = {
+  $id: 'Deadlines',
+  description:
+    'Why and when the worker will stop: each deadline that applies in its state, null where its rule does not (and all null without lifecycle management, where no pass runs)',
+  type: 'object',
+  required: [
+    'lifetimeAt',
+    'idleAt',
+    'startupAt',
+    'forceRemoveAt',
+    'cleanupAt',
+    'expiryWarningAt',
+    'next',
+  ],
+  properties: {
+    lifetimeAt: isoOrNull('terminated for LifetimeExceeded (creating, ready, busy)'),
+    idleAt: isoOrNull(
+      'terminated for IdleTimeout (a ready agent): its last activity plus idleTimeout',
+    ),
+    startupAt: isoOrNull('terminated for StartupTimeout (creating)'),
+    forceRemoveAt: isoOrNull('removed by force (terminating)'),
+    cleanupAt: isoOrNull('cleaned up, its retention over (terminated, failed)'),
+    expiryWarningAt: isoOrNull('when its WorkerEphemeralExpiring goes out, if one is owed'),
+    next: {
+      type: ['object', 'null'],
+      description: 'the rule that acts first, and when',
+      required: ['rule', 'at'],
+      properties: {
+        rule: { type: 'string', enum: ['lifetime', 'idle', 'startup', 'forceRemove', 'ttl'] },
+        at: { type: 'string', format: 'date-time' },
+      },
+    },
   },
 } as const;
 
@@ -81,6 +140,8 @@ export const workerSchema = {
     'exitCode',
     'terminationReason',
     'policy',
+    'lastActivity',
+    'deadlines',
   ],
   properties: {
     id: { type: 'string' },
@@ -95,6 +156,17 @@ export const workerSchema = {
     exitCode: { type: ['integer', 'null'] },
     terminationReason: { type: ['string', 'null'] },
     policy: { $ref: 'Policy#' },
+    lastActivity: {
+      type: ['object', 'null'],
+      description:
+        'the last sign of life the idle clock counts from (a ready/busy change or a heartbeat) and who gave it; null without lifecycle management',
+      required: ['at', 'by'],
+      properties: {
+        at: { type: 'string', format: 'date-time' },
+        by: { type: 'string', description: 'a heartbeat’s `by`, or the actor of the change' },
+      },
+    },
+    deadlines: { $ref: 'Deadlines#' },
   },
 } as const;
 
@@ -160,17 +232,33 @@ export const createWorkerRequestSchema = {
     policy: {
       type: 'object',
       additionalProperties: false,
-      properties: {
-        maxLifetimeSeconds: seconds(1),
-        ttlAfterCompletionSeconds: {
-          type: ['integer', 'null'],
-          minimum: 0,
-          maximum: MAX_DURATION_SECONDS,
-        },
-        idleTimeoutSeconds: seconds(1),
-        gracefulTerminationTimeoutSeconds: seconds(0),
-        startupTimeoutSeconds: seconds(1),
-      },
+      properties: POLICY_REQUEST_PROPERTIES,
+    },
+  },
+} as const;
+
+export const policyChangeSchema = {
+  $id: 'PolicyChange',
+  description:
+    'A change of a worker’s policy at run time (JSON merge patch semantics): the fields given, as at create, merged onto its policy; at least one. A terminating worker’s policy cannot change, a finished one’s only ttlAfterCompletionSeconds; maxLifetimeSeconds may not pass HODEI_MAX_LIFETIME_SECONDS',
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: POLICY_REQUEST_PROPERTIES,
+} as const;
+
+export const heartbeatRequestSchema = {
+  $id: 'HeartbeatRequest',
+  description: 'An activity heartbeat: the idle clock restarts, no event is recorded',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    by: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 128,
+      pattern: '^[\\x20-\\x7E]+$',
+      description: 'who touched it (1 to 128 printable ASCII characters); default `api`',
     },
   },
 } as const;
@@ -304,6 +392,7 @@ export const gcProviderStatsSchema = {
     startupTimedOut: count,
     forceTerminated: count,
     ttlExpired: count,
+    expiryWarnings: count,
     lost: count,
   },
 } as const;
@@ -347,12 +436,16 @@ export const healthSchema = {
 export const SHARED_SCHEMAS = [
   errorSchema,
   policySchema,
+  deadlinesSchema,
   workerSchema,
   workerPageSchema,
   createWorkerRequestSchema,
+  policyChangeSchema,
+  heartbeatRequestSchema,
   cloudEventSchema,
   workerHistorySchema,
   gcProviderStatsSchema,
   gcReportSchema,
   healthSchema,
+  ...WEBHOOK_SCHEMAS,
 ] as const;

@@ -1,5 +1,9 @@
-import type { FastifyInstance } from 'fastify';
-import type { CreateWorkerRequest, WorkerService } from '../workers/worker-service.js';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import type {
+  CreateWorkerRequest,
+  PolicyRequest,
+  WorkerService,
+} from '../workers/worker-service.js';
 import { ctxOf, fail, security, type OpenStreams } from './route-helpers.js';
 import { writeLogLines } from './write-log-lines.js';
 import { errors, json, text } from './openapi-responses.js';
@@ -7,7 +11,10 @@ import { deleteQuery, listWorkersQuery, logsQuery, workerIdParams } from './sche
 
 const tags = ['workers'];
 
-/** `/v1/workers`: create, list, get, ready and busy, destroy, and the logs. */
+/**
+ * `/v1/workers`: create, list, get, ready and busy, a policy change and a heartbeat, destroy,
+ * and the logs.
+ */
 export function registerWorkerRoutes(
   app: FastifyInstance,
   service: WorkerService,
@@ -16,6 +23,8 @@ export function registerWorkerRoutes(
   addCreateRoute(app, service);
   addListRoutes(app, service);
   addMarkRoutes(app, service);
+  addPolicyRoute(app, service);
+  addHeartbeatRoute(app, service);
   addDestroyRoute(app, service);
   addLogsRoute(app, service, streams);
 }
@@ -151,6 +160,137 @@ function addMarkRoutes(app: FastifyInstance, service: WorkerService): void {
       },
     );
   }
+}
+
+/** RFC 7396's media type; the change is a JSON merge patch of the policy's fields. */
+const MERGE_PATCH = 'application/merge-patch+json';
+const POLICY_ROUTE = '/v1/workers/:id/policy';
+
+const bodyError = (message: string, code: string, statusCode: number): FastifyError =>
+  Object.assign(new Error(message), { code, statusCode });
+
+/**
+ * Reads merge-patch bodies as JSON for `route` alone; any other route answers them 415 as it
+ * does every type but JSON.
+ */
+function addMergePatchParser(app: FastifyInstance, route: string): void {
+  app.addContentTypeParser(MERGE_PATCH, { parseAs: 'string' }, (request, body, parsed) => {
+    if (request.routeOptions.url !== route) {
+      parsed(bodyError('send application/json', 'FST_ERR_CTP_INVALID_MEDIA_TYPE', 415));
+      return;
+    }
+    try {
+      parsed(null, JSON.parse(String(body)) as unknown);
+    } catch (cause) {
+      parsed(
+        bodyError(
+          `the body is not JSON: ${(cause as Error).message}`,
+          'FST_ERR_CTP_INVALID_JSON_BODY',
+          400,
+        ),
+      );
+    }
+  });
+}
+
+/** `PATCH /v1/workers/{id}/policy`: extend (or shorten) a worker at run time. */
+function addPolicyRoute(app: FastifyInstance, service: WorkerService): void {
+  addMergePatchParser(app, POLICY_ROUTE);
+  app.patch(
+    POLICY_ROUTE,
+    {
+      schema: {
+        operationId: 'changeWorkerPolicy',
+        summary: "Change a worker's policy at run time (extend it)",
+        description:
+          'The fields given merged onto its policy and validated as at create; its deadlines move at once and one WorkerEphemeralPolicyChanged records the old and new values (none when nothing changed). `application/json` or `application/merge-patch+json`.',
+        tags,
+        security,
+        params: workerIdParams,
+        body: {
+          content: {
+            'application/json': { schema: { $ref: 'PolicyChange#' } },
+            [MERGE_PATCH]: { schema: { $ref: 'PolicyChange#' } },
+          },
+        },
+        response: {
+          200: json('Worker', 'The worker with its new policy and deadlines'),
+          ...errors(
+            [
+              400,
+              'A field is unknown or invalid (`problems` names it), none is given, or maxLifetimeSeconds passes HODEI_MAX_LIFETIME_SECONDS',
+            ],
+            401,
+            404,
+            [
+              409,
+              'The worker is terminating, or finished (then only ttlAfterCompletionSeconds may change), or lifecycle management is off',
+            ],
+            413,
+            414,
+            415,
+            [503, 'The event could not be recorded (publisher backpressure); retry'],
+          ),
+        },
+      },
+      // No body is an empty change: refused as one, naming the fields.
+      preValidation: (request, _reply, next) => {
+        request.body ??= {};
+        next();
+      },
+    },
+    async (request, reply) => {
+      const result = await service.changePolicy(
+        (request.params as { id: string }).id,
+        request.body as PolicyRequest,
+        ctxOf(request),
+      );
+      return result.isErr() ? fail(reply, result.error) : reply.send(result.value);
+    },
+  );
+}
+
+/** `POST /v1/workers/{id}/heartbeat`: the agent, or its dispatcher, says it is still at work. */
+function addHeartbeatRoute(app: FastifyInstance, service: WorkerService): void {
+  app.post(
+    '/v1/workers/:id/heartbeat',
+    {
+      schema: {
+        operationId: 'heartbeatWorker',
+        summary: "Restart a live worker's idle clock (no event)",
+        description:
+          'Its `lastActivity` becomes now and `by` (default `api`), so `deadlines.idleAt` moves; no event is recorded, the next state event carries the last activity. The body may be absent.',
+        tags,
+        security,
+        params: workerIdParams,
+        body: { $ref: 'HeartbeatRequest#' },
+        response: {
+          200: json('Worker', 'The worker, its idle clock restarted'),
+          ...errors(
+            [400, 'The id is not a worker id, or `by` is invalid'],
+            401,
+            404,
+            [409, 'The worker is not creating, ready or busy, or lifecycle management is off'],
+            413,
+            414,
+            415,
+          ),
+        },
+      },
+      preValidation: (request, _reply, next) => {
+        request.body ??= {};
+        next();
+      },
+    },
+    async (request, reply) => {
+      const result = await service.heartbeat(
+        (request.params as { id: string }).id,
+        (request.body as { by?: string }).by,
+        ctxOf(request),
+      );
+      return result.isErr() ? fail(reply, result.error) : reply.send(result.value);
+    },
+  );
 }
 
 function addDestroyRoute(app: FastifyInstance, service: WorkerService): void {

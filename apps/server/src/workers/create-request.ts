@@ -2,6 +2,7 @@ import {
   EphemeralWorkerPolicy,
   parseWorkerId,
   type IdGenerator,
+  type PolicyOverride,
   type Problem,
   type Readiness,
   type WorkerMode,
@@ -18,6 +19,7 @@ export interface PolicyRequest {
   readonly idleTimeoutSeconds?: number;
   readonly gracefulTerminationTimeoutSeconds?: number;
   readonly startupTimeoutSeconds?: number;
+  readonly expiryWarningSeconds?: number;
 }
 
 /** The body of `POST /v1/workers`, already shaped by its JSON Schema. */
@@ -43,6 +45,8 @@ export interface ValidCreate {
 export interface CreateDefaults {
   readonly ids: IdGenerator;
   readonly defaultImage: string;
+  /** HODEI_MAX_LIFETIME_SECONDS in ms: no worker's maxLifetime may pass it; none when undefined. */
+  readonly maxLifetimeCap?: number;
 }
 
 const SECOND = 1000;
@@ -66,8 +70,8 @@ export function parseCreateRequest(
   }
   const id = request.id === undefined ? ok(defaults.ids.workerId()) : parseWorkerId(request.id);
   if (id.isErr()) problems.push({ path: 'id', message: id.error.message });
-  const override = request.policy === undefined ? undefined : policyOverride(request.policy);
-  const policy = EphemeralWorkerPolicy.merge(entry?.policy ?? lookup.defaultEntry.policy, override);
+  const base = entry?.policy ?? lookup.defaultEntry.policy;
+  const policy = EphemeralWorkerPolicy.merge(base, cappedOverride(request.policy, base, defaults));
   if (policy.isErr()) {
     for (const p of policy.error) {
       problems.push({
@@ -75,6 +79,11 @@ export function parseCreateRequest(
         message: p.message,
       });
     }
+  } else if (
+    defaults.maxLifetimeCap !== undefined &&
+    policy.value.maxLifetime > defaults.maxLifetimeCap
+  ) {
+    problems.push(maxLifetimeProblem(policy.value.maxLifetime, defaults.maxLifetimeCap, 'policy.'));
   }
   if (request.readiness !== undefined && request.mode !== 'agent') {
     problems.push({
@@ -99,20 +108,40 @@ export function parseCreateRequest(
   return ok({ entry, spec });
 }
 
-function policyOverride(p: PolicyRequest): Record<string, number | null> {
-  const out: Record<string, number | null> = {};
-  if (p.maxLifetimeSeconds !== undefined) out['maxLifetime'] = p.maxLifetimeSeconds * SECOND;
-  if (p.ttlAfterCompletionSeconds !== undefined) {
-    out['ttlAfterCompletion'] =
-      p.ttlAfterCompletionSeconds === null ? null : p.ttlAfterCompletionSeconds * SECOND;
-  }
-  if (p.idleTimeoutSeconds !== undefined) out['idleTimeout'] = p.idleTimeoutSeconds * SECOND;
-  if (p.gracefulTerminationTimeoutSeconds !== undefined) {
-    out['gracefulTerminationTimeout'] = p.gracefulTerminationTimeoutSeconds * SECOND;
-  }
-  if (p.startupTimeoutSeconds !== undefined)
-    out['startupTimeout'] = p.startupTimeoutSeconds * SECOND;
-  return out;
+/** The request's `…Seconds` fields as the domain's override, in milliseconds. */
+export function policyOverride(p: PolicyRequest): PolicyOverride {
+  const ms = (s: number | undefined) => (s === undefined ? undefined : s * SECOND);
+  const out = {
+    maxLifetime: ms(p.maxLifetimeSeconds),
+    ttlAfterCompletion:
+      p.ttlAfterCompletionSeconds === null ? null : ms(p.ttlAfterCompletionSeconds),
+    idleTimeout: ms(p.idleTimeoutSeconds),
+    gracefulTerminationTimeout: ms(p.gracefulTerminationTimeoutSeconds),
+    startupTimeout: ms(p.startupTimeoutSeconds),
+    expiryWarning: ms(p.expiryWarningSeconds),
+  };
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
 }
+
+/**
+ * The request's policy override; a provider default above HODEI_MAX_LIFETIME_SECONDS is cut to
+ * it (only a maxLifetime the request asks for is refused).
+ */
+function cappedOverride(
+  requested: PolicyRequest | undefined,
+  base: EphemeralWorkerPolicy,
+  { maxLifetimeCap: cap }: CreateDefaults,
+): PolicyOverride | undefined {
+  const override = requested === undefined ? undefined : policyOverride(requested);
+  if (cap === undefined || override?.maxLifetime !== undefined || base.maxLifetime <= cap)
+    return override;
+  return { ...override, maxLifetime: cap };
+}
+
+/** A maxLifetime past HODEI_MAX_LIFETIME_SECONDS, named as the request's field. */
+export const maxLifetimeProblem = (valueMs: number, capMs: number, prefix: string): Problem => ({
+  path: `${prefix}maxLifetimeSeconds`,
+  message: `${valueMs / SECOND} s is above the operator's cap HODEI_MAX_LIFETIME_SECONDS=${capMs / SECOND}`,
+});
 
 const toSecondsField = (field: string): string => `${field}Seconds`;

@@ -3,7 +3,7 @@ import type { Result } from 'neverthrow';
 import type { PassObserver } from '../passes/pass-observer.js';
 import { runPassesNow, type GcReport } from '../passes/run-passes-now.js';
 import { BackgroundJobs } from './background-jobs.js';
-import type { CreateWorkerRequest } from './create-request.js';
+import type { CreateWorkerRequest, PolicyRequest } from './create-request.js';
 import { CreationFingerprints } from './creation-fingerprints.js';
 import type { ProviderEntry } from './provider-entry.js';
 import { removeAllWorkers } from './remove-all-workers.js';
@@ -11,6 +11,7 @@ import type { WorkerServiceError } from './service.errors.js';
 import { WorkerCommands, type DestroyOutcome } from './worker-commands.js';
 import { WorkerCreator, type CreateOutcome } from './worker-creator.js';
 import { WorkerLookup } from './worker-lookup.js';
+import { WorkerPolicyCommands } from './worker-policy-commands.js';
 import type { LogLimits } from './log-response.js';
 import {
   WorkerQueries,
@@ -31,6 +32,8 @@ export interface WorkerServiceDeps {
   readonly ids: IdGenerator;
   readonly defaultImage: string;
   readonly maxWorkers: number;
+  /** HODEI_MAX_LIFETIME_SECONDS in ms, for creates (the managers hold it for changes). */
+  readonly maxLifetimeCap?: number;
   readonly history: HistorySource;
   /** Default: the last 1,000 lines, 10 MiB per response. */
   readonly logLimits?: LogLimits;
@@ -53,6 +56,7 @@ export class WorkerService {
   readonly #creator: WorkerCreator;
   readonly #queries: WorkerQueries;
   readonly #commands: WorkerCommands;
+  readonly #policyCommands: WorkerPolicyCommands;
 
   constructor(private readonly deps: WorkerServiceDeps) {
     const first = deps.providers[0];
@@ -67,6 +71,7 @@ export class WorkerService {
       logger: deps.logger,
       now: deps.now,
     });
+    this.#policyCommands = new WorkerPolicyCommands(this.#lookup);
   }
 
   get providers(): readonly ProviderEntry[] {
@@ -98,6 +103,28 @@ export class WorkerService {
     ctx: OperationContext,
   ): Promise<Result<WorkerView, WorkerServiceError>> {
     return this.#commands.mark(workerId, to, ctx);
+  }
+
+  /**
+   * A policy change at run time (PATCH semantics): the fields given merged onto the worker's
+   * policy and validated as at create, capped by HODEI_MAX_LIFETIME_SECONDS; its deadlines
+   * move at once.
+   */
+  changePolicy(
+    workerId: string,
+    request: PolicyRequest,
+    ctx: OperationContext,
+  ): Promise<Result<WorkerView, WorkerServiceError>> {
+    return this.#policyCommands.changePolicy(workerId, request, ctx);
+  }
+
+  /** An activity heartbeat (`by`: who, default `api`): the idle clock restarts; no event. */
+  heartbeat(
+    workerId: string,
+    by: string | undefined,
+    ctx: OperationContext,
+  ): Promise<Result<WorkerView, WorkerServiceError>> {
+    return this.#policyCommands.heartbeat(workerId, by, ctx);
   }
 
   /**

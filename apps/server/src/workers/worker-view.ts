@@ -1,5 +1,7 @@
 import {
+  explainDeadlines,
   parseOwnership,
+  type DueRule,
   type EphemeralWorkerPolicy,
   type ManagedResource,
   type ProviderId,
@@ -14,6 +16,27 @@ export interface PolicyView {
   readonly idleTimeoutSeconds: number;
   readonly gracefulTerminationTimeoutSeconds: number;
   readonly startupTimeoutSeconds: number;
+  readonly expiryWarningSeconds: number;
+}
+
+/** The last sign of life the idle clock counts from, and who gave it. */
+export interface LastActivityView {
+  readonly at: string;
+  readonly by: string;
+}
+
+/**
+ * Why and when the worker will stop (ISO times, `null` where a rule does not apply in its
+ * state), from the maths the deadline pass acts on.
+ */
+export interface DeadlinesView {
+  readonly lifetimeAt: string | null;
+  readonly idleAt: string | null;
+  readonly startupAt: string | null;
+  readonly forceRemoveAt: string | null;
+  readonly cleanupAt: string | null;
+  readonly expiryWarningAt: string | null;
+  readonly next: { readonly rule: DueRule; readonly at: string } | null;
 }
 
 /** The worker JSON of SPEC §8. */
@@ -30,6 +53,9 @@ export interface WorkerView {
   readonly exitCode: number | null;
   readonly terminationReason: string | null;
   readonly policy: PolicyView;
+  /** `null` without lifecycle management: nothing tracks it. */
+  readonly lastActivity: LastActivityView | null;
+  readonly deadlines: DeadlinesView;
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -41,7 +67,32 @@ export const policyView = (p: EphemeralWorkerPolicy): PolicyView => ({
   idleTimeoutSeconds: secs(p.idleTimeout),
   gracefulTerminationTimeoutSeconds: secs(p.gracefulTerminationTimeout),
   startupTimeoutSeconds: secs(p.startupTimeout),
+  expiryWarningSeconds: secs(p.expiryWarning),
 });
+
+/** Without lifecycle management no deadline pass runs: no rule will stop the worker. */
+const NO_DEADLINES: DeadlinesView = {
+  lifetimeAt: null,
+  idleAt: null,
+  startupAt: null,
+  forceRemoveAt: null,
+  cleanupAt: null,
+  expiryWarningAt: null,
+  next: null,
+};
+
+function deadlinesView(w: Worker): DeadlinesView {
+  const d = explainDeadlines(w);
+  return {
+    lifetimeAt: iso(d.lifetimeAt),
+    idleAt: iso(d.idleAt),
+    startupAt: iso(d.startupAt),
+    forceRemoveAt: iso(d.forceRemoveAt),
+    cleanupAt: iso(d.cleanupAt),
+    expiryWarningAt: iso(d.expiryWarningAt),
+    next: d.next === null ? null : { rule: d.next.rule, at: new Date(d.next.at).toISOString() },
+  };
+}
 
 export const workerView = (w: Worker): WorkerView => ({
   id: w.id,
@@ -56,6 +107,9 @@ export const workerView = (w: Worker): WorkerView => ({
   exitCode: w.exitCode,
   terminationReason: w.terminationReason,
   policy: policyView(w.policy),
+  // As the state events carry it: who, or `unknown` (a worker recovered without history).
+  lastActivity: { at: new Date(w.lastActivityAt).toISOString(), by: w.lastActivityBy ?? 'unknown' },
+  deadlines: deadlinesView(w),
 });
 
 /** Without lifecycle management: what the provider alone can tell of a resource. */
@@ -85,5 +139,7 @@ export function resourceView(
     exitCode: r.status.state === 'exited' ? r.status.exitCode : null,
     terminationReason: null,
     policy: policyView(facts.value.policy ?? fallbackPolicy),
+    lastActivity: null,
+    deadlines: NO_DEADLINES,
   };
 }

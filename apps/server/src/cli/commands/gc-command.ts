@@ -16,6 +16,7 @@ const WIDE = [
   ['STARTUP', 'startupTimedOut'],
   ['FORCED', 'forceTerminated'],
   ['TTL', 'ttlExpired'],
+  ['WARNED', 'expiryWarnings'],
   ['LOST', 'lost'],
 ] as const;
 

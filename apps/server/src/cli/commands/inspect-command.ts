@@ -10,6 +10,7 @@ import {
   withClient,
   type OutputOptions,
 } from '../common-options.js';
+import { deadlineLines } from '../deadline-format.js';
 import { EVENT_HEADERS, eventRow } from '../event-format.js';
 import { EXIT } from '../exit-codes.js';
 import { ageOf } from '../format-age.js';
@@ -23,7 +24,7 @@ export function registerInspect(parent: Command, ctx: CliContext): void {
     .argument('<id>', 'the worker');
   addOutputOptions(inspect, {
     json: 'the default',
-    wide: 'a description with its policy and event history',
+    wide: 'a description with its policy, deadlines, last activity and event history',
     quiet: 'only its id (exit code 1 if there is no such worker)',
   });
   addUrlOption(inspect).action(
@@ -68,6 +69,7 @@ async function describe(ctx: CliContext, client: HodeiClient, w: WorkerJson): Pr
   const lines = fields.map(([k, v]) => `${`${k}:`.padEnd(pad)}${v}`);
   lines.push('Policy:');
   for (const [k, v] of Object.entries(w.policy)) lines.push(`  ${k}: ${String(v)}`);
+  lines.push(...deadlineLines(w, now));
   print(ctx, lines.join('\n'));
   const history = await client.json<HistoryJson>(
     'GET',

@@ -89,6 +89,11 @@ export function registerRun(parent: Command, ctx: CliContext): void {
     )
     .option('--startup-timeout <duration>', 'stop it if not ready within this', secondsArgument)
     .option('--grace-period <duration>', 'between SIGTERM and SIGKILL', secondsArgument)
+    .option(
+      '--expiry-warning <duration>',
+      'warn (WorkerEphemeralExpiring) this long before a lifetime or idle stop; 0: never',
+      secondsArgument,
+    )
     .option('--wait', 'wait until it terminated; exit with its exit code (events on stderr)')
     .option('-f, --follow', 'print its output as it comes, until it exits')
     .option(

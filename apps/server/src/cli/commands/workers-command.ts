@@ -4,6 +4,8 @@ import { registerInspect } from './inspect-command.js';
 import { registerLogs } from './logs-command.js';
 import { registerRun } from './run-command.js';
 import { registerWait } from './wait-command.js';
+import { registerWorkersExtend } from './workers-extend-command.js';
+import { registerWorkersHeartbeat } from './workers-heartbeat-command.js';
 import { registerWorkersLs } from './workers-ls-command.js';
 import { registerWorkersRm } from './workers-rm-command.js';
 
@@ -14,6 +16,8 @@ export function registerWorkers(program: Command, ctx: CliContext): void {
   registerRun(workers, ctx);
   registerInspect(workers, ctx);
   registerWait(workers, ctx);
+  registerWorkersExtend(workers, ctx);
+  registerWorkersHeartbeat(workers, ctx);
   registerLogs(workers, ctx);
   registerWorkersRm(workers, ctx);
 }

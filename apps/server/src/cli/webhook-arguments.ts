@@ -1,0 +1,71 @@
+import { InvalidArgumentError } from 'commander';
+import { parseDuration } from './duration.js';
+
+/** The argument parsers of `hodei webhooks …`: a usage error (exit 2) before anything is sent. */
+
+/** `webhooks add URL`: an http(s) URL with a host; the server checks it against its allowlist. */
+export function targetArgument(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (
+    url === undefined ||
+    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+    url.host === ''
+  )
+    throw new InvalidArgumentError(
+      `"${value}" is not a webhook URL: give http(s)://HOST[:PORT]/PATH (e.g. https://hooks.example.com/hodei)`,
+    );
+  return value;
+}
+
+// As lenient as the server's check: the server stays the judge of what it accepts.
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/**
+ * What is wrong with a `--secret`, if anything: it must be `whsec_` and 24 to 64 bytes in
+ * base64, as the Standard Webhooks libraries take it. Checked in the action, not as an option
+ * parser: commander would repeat the value in its message, and it is a secret.
+ */
+export function secretProblem(value: string): string | undefined {
+  const encoded = value.startsWith('whsec_') ? value.slice('whsec_'.length) : undefined;
+  const bytes =
+    encoded !== undefined && BASE64.test(encoded) ? Buffer.from(encoded, 'base64').length : 0;
+  if (bytes >= 24 && bytes <= 64) return undefined;
+  return '--secret must be whsec_ and 24 to 64 bytes in base64 (e.g. whsec_$(openssl rand -base64 32)); without it the server generates one';
+}
+
+/** The opaque cursors of the event log (`c1.…`), as `webhooks ls -o wide` and SSE ids show them. */
+const CURSOR_PREFIX = 'c1.';
+
+/**
+ * `replay --from`: a cursor or an event id as they are; an ISO date or time, or an age with a
+ * unit ("1h": an hour ago), as the ISO time the API takes. A bare number is refused: it is
+ * neither a cursor nor a time, and as seconds it would replay almost nothing.
+ */
+export function fromArgument(now: () => number): (value: string) => string {
+  return (value) => {
+    const text = value.trim();
+    if (text === '')
+      throw new InvalidArgumentError('give a cursor, an event id, a date or an age (1h, 2d)');
+    if (text.startsWith(CURSOR_PREFIX)) return text;
+    if (/^\d+(\.\d+)?$/.test(text))
+      throw new InvalidArgumentError(
+        `"${value}" has no unit: give an age with one (${text}m, ${text}h), a date (2026-11-01T12:00:00Z), a cursor or an event id`,
+      );
+    if (/^\d{4}-\d{2}-\d{2}/.test(text)) {
+      const date = new Date(text);
+      if (Number.isNaN(date.getTime()))
+        throw new InvalidArgumentError(
+          `"${value}" is not a date: give 2026-11-01 or 2026-11-01T12:00:00Z`,
+        );
+      return date.toISOString();
+    }
+    const age = parseDuration(text);
+    if (age.isOk()) return new Date(now() - age.value).toISOString();
+    return text;
+  };
+}
