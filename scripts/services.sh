@@ -172,6 +172,19 @@ up_promtool() {
   command -v promtool >/dev/null 2>&1 || die "the prometheus package installed no promtool"
 }
 
+# Debian's Chromium for the dashboard's browser tests (driven by playwright-core, which
+# cannot download a browser here).
+up_chromium() {
+  if [ -x /usr/bin/chromium ]; then
+    say "chromium already installed"
+    return
+  fi
+  can_install || by_hand "install chromium" "install Debian's chromium (/usr/bin/chromium), then run this again"
+  apt_install chromium || die "could not install chromium"
+  [ -x /usr/bin/chromium ] || die "the chromium package installed no /usr/bin/chromium"
+  done_ "installed chromium"
+}
+
 down() {
   if [ -f "$state_dir/postgres" ]; then
     # shellcheck disable=SC2046
@@ -191,6 +204,7 @@ status() {
   docker_ok && say "Docker Engine: $(docker version --format '{{.Server.Version}}')" || say "Docker Engine: not answering"
   pg_ok && say "PostgreSQL: answering on 127.0.0.1:5432" || say "PostgreSQL: not answering"
   docker image inspect "$worker_image" >/dev/null 2>&1 && say "worker image: $worker_image" || say "worker image: missing"
+  [ -x /usr/bin/chromium ] && say "chromium: $(/usr/bin/chromium --version 2>/dev/null)" || say "chromium: missing"
 }
 
 case "${1:-}" in
@@ -199,6 +213,7 @@ case "${1:-}" in
     up_postgres
     up_image
     up_promtool
+    up_chromium
     [ ${#did[@]} -gt 0 ] || say "nothing to do: everything was already up"
     echo "export DOCKER_HOST=${DOCKER_HOST:-$docker_host_default}"
     echo "export DATABASE_URL=${DATABASE_URL:-$pg_url_default}"
