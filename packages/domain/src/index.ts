@@ -109,7 +109,7 @@ export {
 export type { OwnershipError, OwnershipFacts } from './provider/ownership.js';
 
 // Lifecycle manager and decorator
-export { LifecycleManager } from './lifecycle/lifecycle-manager.js';
+export { DEADLINE_PASS_MIN_GAP_MS, LifecycleManager } from './lifecycle/lifecycle-manager.js';
 export type {
   LifecycleCounters,
   LifecycleManagerDeps,

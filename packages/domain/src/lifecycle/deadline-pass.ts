@@ -29,7 +29,7 @@ export interface DeadlinePassDeps {
   readonly observer: Pick<StatusObserver, 'stopTerminating'>;
   /** Orphans found since the last pass are counted in its stats. */
   readonly orphans: Pick<OrphanSweep, 'takeDetectedSincePass'>;
-  readonly events: Pick<LifecycleEventEmitter, 'publish' | 'meta' | 'workerMeta'>;
+  readonly events: Pick<LifecycleEventEmitter, 'publish' | 'tryPublish' | 'meta' | 'workerMeta'>;
   readonly provider: Pick<WorkerProvider, 'stopWorker' | 'destroyWorker'>;
   /** Where the stops the pass decides run: the pass does not wait for them. */
   readonly stops: Pick<BackgroundStops, 'start' | 'takeFailures'>;
@@ -150,11 +150,18 @@ export class DeadlinePass {
       return null;
     }
     const ctx: OperationContext = { actor: 'gc' };
-    const result = rule === null ? await this.#warn(w, ctx) : await this.#runRule(rule, w, ctx);
+    if (rule === null) {
+      const warned = await this.#warn(w, ctx);
+      if (warned === 'sent') return 'expiryWarning';
+      if (warned === 'notSent') return 'error'; // the emitter logged it; retried next cycle
+      registry.reschedule(workerId);
+      return null;
+    }
+    const result = await this.#runRule(rule, w, ctx);
     if (result.isErr()) {
       this.#deps.logger.warn('deadline pass action failed', {
         workerId,
-        rule: rule ?? 'expiryWarning',
+        rule,
         error: errorMessage(result.error),
       });
       return 'error';
@@ -164,32 +171,42 @@ export class DeadlinePass {
       registry.reschedule(workerId);
       return null;
     }
-    return rule ?? 'expiryWarning';
+    return rule;
   }
 
   /**
    * Warns that a lifetime or idle termination is near, once for that deadline: the worker
-   * stores the deadline warned of, so only a deadline that moves is warned of again. Checked
-   * again under the worker's lock, like the rules: `false` if the warning is no longer due.
+   * stores the deadline warned of (per rule), so only a deadline that moves is warned of
+   * again. Checked again under the worker's lock, like the rules: `notDue` if the warning no
+   * longer is. The warning is the event itself, so it is recorded only once published:
+   * `notSent` leaves it owed, for the next cycle.
    */
-  #warn(w: Worker, ctx: OperationContext): ResultAsync<boolean, LifecycleError> {
+  async #warn(w: Worker, ctx: OperationContext): Promise<'sent' | 'notDue' | 'notSent'> {
     const { registry, events, clock } = this.#deps;
-    return registry.locked(w.id, async (): Promise<Result<boolean, LifecycleError>> => {
-      const current = registry.get(w.id);
-      if (current === undefined) return ok(false);
-      const warning = dueExpiryWarning(current, clock.now());
-      if (warning === null) return ok(false);
-      // Stored, then emitted, as every change is.
-      registry.store({ ...current, expiryWarnedFor: warning.deadline });
-      await events.publish({
-        ...events.workerMeta(w.id, ctx),
-        type: 'WorkerEphemeralExpiring',
-        rule: warning.rule,
-        at: iso(warning.deadline),
-        lastActivity: activityOf(current),
-      });
-      return ok(true);
-    });
+    const result = await registry.locked(
+      w.id,
+      async (): Promise<Result<'sent' | 'notDue' | 'notSent', LifecycleError>> => {
+        const current = registry.get(w.id);
+        if (current === undefined) return ok('notDue');
+        const warning = dueExpiryWarning(current, clock.now());
+        if (warning === null) return ok('notDue');
+        const sent = await events.tryPublish({
+          ...events.workerMeta(w.id, ctx),
+          type: 'WorkerEphemeralExpiring',
+          rule: warning.rule,
+          at: iso(warning.deadline),
+          lastActivity: activityOf(current),
+        });
+        if (!sent) return ok('notSent');
+        registry.store(
+          warning.rule === 'lifetime'
+            ? { ...current, lifetimeWarnedFor: warning.deadline }
+            : { ...current, idleWarnedFor: warning.deadline },
+        );
+        return ok('sent');
+      },
+    );
+    return result.unwrapOr('notDue');
   }
 
   /**
@@ -236,6 +253,7 @@ export class DeadlinePass {
             ...events.workerMeta(w.id, ctx),
             type: 'WorkerEphemeralIdle',
             idleSince: new Date(current.lastActivityAt).toISOString(),
+            lastActivity: activityOf(current),
           });
         }
         return transitions.apply(

@@ -50,7 +50,8 @@ describe('explainDeadlines', () => {
       startupAt: T0 + s(30),
       forceRemoveAt: null,
       cleanupAt: null,
-      expiryWarningAt: T0 + s(540),
+      // Due after the startup deadline: the pass would not send it while the worker is creating.
+      expiryWarningAt: null,
       next: { rule: 'startup', at: T0 + s(30) },
     });
   });
@@ -151,9 +152,15 @@ describe('explainDeadlines', () => {
 
   it('owes no warning for a deadline already warned of, nor with expiryWarning 0', () => {
     const busy = moved(worker('job'), [{ to: 'ready' }, T0], [{ to: 'busy' }, T0]);
-    expect(explainDeadlines({ ...busy, expiryWarnedFor: T0 + s(600) }).expiryWarningAt).toBeNull();
+    expect(
+      explainDeadlines({ ...busy, lifetimeWarnedFor: T0 + s(600) }).expiryWarningAt,
+    ).toBeNull();
     // A deadline that moved since the warning is owed one again.
-    expect(explainDeadlines({ ...busy, expiryWarnedFor: T0 + s(300) }).expiryWarningAt).toBe(
+    expect(explainDeadlines({ ...busy, lifetimeWarnedFor: T0 + s(300) }).expiryWarningAt).toBe(
+      T0 + s(540),
+    );
+    // An idle deadline warned of is another deadline.
+    expect(explainDeadlines({ ...busy, idleWarnedFor: T0 + s(600) }).expiryWarningAt).toBe(
       T0 + s(540),
     );
     const off = EphemeralWorkerPolicy.builder(policy).expiryWarning(0).build()._unsafeUnwrap();
@@ -167,7 +174,49 @@ describe('nextDeadline', () => {
   it('wakes the pass for a pending warning before the deadline itself', () => {
     const busy = moved(worker('job'), [{ to: 'ready' }, T0], [{ to: 'busy' }, T0]);
     expect(nextDeadline(busy)).toBe(T0 + s(540));
-    expect(nextDeadline({ ...busy, expiryWarnedFor: T0 + s(600) })).toBe(T0 + s(600));
+    expect(nextDeadline({ ...busy, lifetimeWarnedFor: T0 + s(600) })).toBe(T0 + s(600));
+  });
+});
+
+describe('the warning explainDeadlines names', () => {
+  const busy = moved(worker('job'), [{ to: 'ready' }, T0], [{ to: 'busy' }, T0]);
+
+  it('is none once a rule is due at the time asked about: the pass would apply the rule', () => {
+    expect(explainDeadlines(busy, T0 + s(539)).expiryWarningAt).toBe(T0 + s(540));
+    expect(explainDeadlines(busy, T0 + s(599)).expiryWarningAt).toBe(T0 + s(540));
+    expect(explainDeadlines(busy, T0 + s(600)).expiryWarningAt).toBeNull();
+    expect(explainDeadlines(busy, T0 + s(700))).toMatchObject({
+      expiryWarningAt: null,
+      next: { rule: 'lifetime', at: T0 + s(600) },
+    });
+  });
+
+  it('is none when it would come at or after the first rule’s time, and nextDeadline leaves it out', () => {
+    // Creating: the startup deadline at 30 s comes before the warning at 540 s.
+    const creating = worker('job');
+    expect(explainDeadlines(creating).expiryWarningAt).toBeNull();
+    expect(nextDeadline(creating)).toBe(T0 + s(30));
+    expect(dueExpiryWarning(creating, T0 + s(29))).toBeNull();
+  });
+
+  it('is none when it is as long as the timeout it warns of, or longer', () => {
+    for (const warning of [s(120), s(200)]) {
+      const p = EphemeralWorkerPolicy.builder(policy)
+        .expiryWarning(warning)
+        .build()
+        ._unsafeUnwrap();
+      const ready = moved(worker('agent', p), [{ to: 'ready' }, T0 + s(5)]);
+      expect(explainDeadlines(ready).expiryWarningAt).toBeNull();
+      expect(dueExpiryWarning(ready, T0 + s(100))).toBeNull();
+      expect(nextDeadline(ready)).toBe(T0 + s(125));
+    }
+    const longer = EphemeralWorkerPolicy.builder(policy)
+      .expiryWarning(s(600))
+      .build()
+      ._unsafeUnwrap();
+    const job = moved(worker('job', longer), [{ to: 'ready' }, T0], [{ to: 'busy' }, T0]);
+    expect(explainDeadlines(job).expiryWarningAt).toBeNull();
+    expect(dueExpiryWarning(job, T0)).toBeNull();
   });
 });
 
@@ -227,8 +276,12 @@ const workerArb = fc
     const own = explainDeadlines(w);
     const ownDeadline =
       own.next?.rule === 'lifetime' || own.next?.rule === 'idle' ? own.next.at : own.lifetimeAt;
-    const expiryWarnedFor = warned === 'none' ? null : warned === 'own' ? ownDeadline : T0 + warned;
-    return { ...w, expiryWarnedFor };
+    if (warned === 'none') return w;
+    if (warned !== 'own')
+      return { ...w, lifetimeWarnedFor: T0 + warned, idleWarnedFor: T0 + warned };
+    return own.next?.rule === 'idle'
+      ? { ...w, idleWarnedFor: ownDeadline }
+      : { ...w, lifetimeWarnedFor: ownDeadline };
   });
 
 const RULE_FIELD = {
@@ -270,7 +323,14 @@ describe('explainDeadlines, for any policy, state and time', () => {
         );
         if (warning !== null) {
           expect(warning.at).toBe(e.expiryWarningAt);
-          expect(warning.deadline).not.toBe(w.expiryWarnedFor);
+          expect(warning.deadline).not.toBe(
+            warning.rule === 'lifetime' ? w.lifetimeWarnedFor : w.idleWarnedFor,
+          );
+          // Strictly after the start of the deadline's clock, before any rule acts.
+          expect(warning.at).toBeGreaterThan(
+            warning.rule === 'lifetime' ? w.createdAt : w.lastActivityAt,
+          );
+          expect(warning.at).toBeLessThan(e.next?.at ?? Number.POSITIVE_INFINITY);
           expect(warning.deadline - warning.at).toBe(w.policy.expiryWarning);
           expect(e[RULE_FIELD[warning.rule]]).toBe(warning.deadline);
         }

@@ -65,23 +65,44 @@ export function ruleDeadline(w: Worker, rule: DueRule): number | null {
 /**
  * The termination deadline a warning is about: the earlier of lifetime and (ready agent)
  * idle, lifetime on a tie as `dueRule` has it. Only that one: the later cannot act unless the
- * earlier moves past it, and then it is the earlier and is warned in its turn. (Warning both
- * would undo `expiryWarnedFor`, which remembers one deadline, and warn them by turns forever.)
+ * earlier moves past it, and then it is the earlier and is warned in its turn.
  */
-function expiryDeadline(w: Worker): number | null {
+function expiryRuleOf(w: Worker): ExpiryRule | null {
   const lifetime = ruleDeadline(w, 'lifetime');
   if (lifetime === null) return null;
   const idle = ruleDeadline(w, 'idle');
-  return idle !== null && idle < lifetime ? idle : lifetime;
+  return idle !== null && idle < lifetime ? 'idle' : 'lifetime';
 }
 
-/** When the worker's next WorkerEphemeralExpiring is due, `null` if it is owed none. */
-function expiryWarningAt(w: Worker): number | null {
+/** The earliest time any rule acts, `null` if none applies. */
+function firstRuleAt(w: Worker): number | null {
+  // On every store: no allocation.
+  let next: number | null = null;
+  for (const rule of RULES) {
+    const at = ruleDeadline(w, rule);
+    if (at !== null && (next === null || at < next)) next = at;
+  }
+  return next;
+}
+
+/**
+ * When the worker's next WorkerEphemeralExpiring is due, `null` if it is owed none: the
+ * deadline that acts first, not warned of yet (each rule remembers its own), warned
+ * strictly after its clock started (a warning as long as the timeout would come with the
+ * clock's start: none), and before any rule acts (the pass sends none once one is due).
+ */
+function expiryWarningAt(w: Worker, firstAt: number | null): number | null {
   if (w.policy.expiryWarning <= 0) return null;
-  const deadline = expiryDeadline(w);
-  return deadline === null || deadline === w.expiryWarnedFor
-    ? null
-    : deadline - w.policy.expiryWarning;
+  const rule = expiryRuleOf(w);
+  if (rule === null) return null;
+  const deadline = ruleDeadline(w, rule);
+  if (deadline === null) return null;
+  const warned = rule === 'lifetime' ? w.lifetimeWarnedFor : w.idleWarnedFor;
+  if (deadline === warned) return null;
+  const at = deadline - w.policy.expiryWarning;
+  const clockStart = rule === 'lifetime' ? w.createdAt : w.lastActivityAt;
+  if (at <= clockStart || (firstAt !== null && at >= firstAt)) return null;
+  return at;
 }
 
 /** The rule that acts first (ties to the earlier rule) and when; `null` if none applies. */
@@ -96,14 +117,9 @@ function firstRule(w: Worker): { readonly rule: DueRule; readonly at: number } |
 
 /** When the worker next needs the deadline pass (a rule or a warning), `null` if never by itself. */
 export function nextDeadline(w: Worker): number | null {
-  // On every store: no allocation.
-  let next: number | null = null;
-  for (const rule of RULES) {
-    const at = ruleDeadline(w, rule);
-    if (at !== null && (next === null || at < next)) next = at;
-  }
-  const warnAt = expiryWarningAt(w);
-  return warnAt !== null && (next === null || warnAt < next) ? warnAt : next;
+  const next = firstRuleAt(w);
+  // Always before `next` when there is one.
+  return expiryWarningAt(w, next) ?? next;
 }
 
 /** The first rule that applies to the worker at `now`, if any. */
@@ -117,22 +133,28 @@ export function dueRule(w: Worker, now: number): DueRule | null {
 
 /** The warning due at `now`, if any: none once a rule is due, which acts without one. */
 export function dueExpiryWarning(w: Worker, now: number): ExpiryWarning | null {
-  const at = expiryWarningAt(w);
+  const at = expiryWarningAt(w, firstRuleAt(w));
   if (at === null || now < at || dueRule(w, now) !== null) return null;
-  const deadline = expiryDeadline(w);
-  if (deadline === null) return null;
-  return { rule: deadline === ruleDeadline(w, 'lifetime') ? 'lifetime' : 'idle', deadline, at };
+  const rule = expiryRuleOf(w);
+  const deadline = rule === null ? null : ruleDeadline(w, rule);
+  return rule === null || deadline === null ? null : { rule, deadline, at };
 }
 
-/** Why and when the worker will stop, from the same maths the deadline pass acts on. */
-export function explainDeadlines(w: Worker): DeadlineExplanation {
+/**
+ * Why and when the worker will stop, from the same maths the deadline pass acts on. With
+ * `now`, a warning is named only while no rule is due at `now` (the pass would apply the
+ * rule instead).
+ */
+export function explainDeadlines(w: Worker, now?: number): DeadlineExplanation {
+  const next = firstRule(w);
+  const warningAt = expiryWarningAt(w, next?.at ?? null);
   return {
     lifetimeAt: ruleDeadline(w, 'lifetime'),
     idleAt: ruleDeadline(w, 'idle'),
     startupAt: ruleDeadline(w, 'startup'),
     forceRemoveAt: ruleDeadline(w, 'forceRemove'),
     cleanupAt: ruleDeadline(w, 'ttl'),
-    expiryWarningAt: expiryWarningAt(w),
-    next: firstRule(w),
+    expiryWarningAt: now !== undefined && next !== null && now >= next.at ? null : warningAt,
+    next,
   };
 }

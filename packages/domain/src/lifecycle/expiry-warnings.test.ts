@@ -53,7 +53,7 @@ describe('expiry warnings', () => {
         lastActivity: { at: iso(t0) },
       },
     ]);
-    expect(h.manager.getWorker(job.workerId)?.expiryWarnedFor).toBe(t0 + s(600));
+    expect(h.manager.getWorker(job.workerId)?.lifetimeWarnedFor).toBe(t0 + s(600));
     // A pass that warned did work: it is recorded even inside the heartbeat interval.
     expect(h.publisher.ofType('GarbageCollectionCompleted').at(-1)).toMatchObject({
       expiryWarnings: 1,
@@ -115,17 +115,64 @@ describe('expiry warnings', () => {
     expect(warnings(h)).toEqual([]);
   });
 
-  it('warns at once a worker created with a lifetime shorter than the warning', async () => {
-    const short = withPolicy((b) => b.maxLifetime(s(30)).idleTimeout(s(20)).startupTimeout(s(10)));
-    const h = lifecycleHarness({ policy: short });
+  it('gives no warning as long as the lifetime itself or longer: it would come at creation', async () => {
+    for (const lifetime of [s(60), s(30)]) {
+      const short = withPolicy((b) =>
+        b.maxLifetime(lifetime).idleTimeout(s(20)).startupTimeout(s(10)),
+      );
+      const h = lifecycleHarness({ policy: short });
+      const t0 = h.clock.now();
+      await h.create();
+      expect((await gcAt(h, t0, 0)).expiryWarnings).toBe(0);
+      expect((await gcAt(h, t0, lifetime - 1)).expiryWarnings).toBe(0);
+      expect((await gcAt(h, t0, lifetime)).lifetimeExceeded).toBe(1);
+      expect(warnings(h)).toEqual([]);
+    }
+  });
+
+  it('gives a heartbeat-kept agent no idle warning when the warning is as long as the idle timeout', async () => {
+    for (const idle of [s(60), s(30)]) {
+      const h = lifecycleHarness({ policy: withPolicy((b) => b.idleTimeout(idle)) });
+      const t0 = h.clock.now();
+      const agent = await h.create({ mode: 'agent' });
+      for (let at = s(10); at <= s(100); at += s(10)) {
+        await gcAt(h, t0, at);
+        (await h.manager.recordActivity(agent.workerId, 'dispatcher'))._unsafeUnwrap();
+        expect((await gcAt(h, t0, at)).expiryWarnings).toBe(0);
+      }
+      expect(warnings(h)).toEqual([]);
+    }
+  });
+
+  it('warns of a lifetime deadline once, however often a ready agent’s idle deadline comes and goes', async () => {
+    const h = lifecycleHarness({ policy: withPolicy((b) => b.idleTimeout(s(30))) });
+    const t0 = h.clock.now();
+    const agent = await h.create({ mode: 'agent' });
+    (await h.manager.markWorkerBusy(agent.workerId))._unsafeUnwrap();
+    expect((await gcAt(h, t0, s(545))).expiryWarnings).toBe(1);
+    (await h.manager.markWorkerReady(agent.workerId))._unsafeUnwrap();
+    await gcAt(h, t0, s(546));
+    (await h.manager.markWorkerBusy(agent.workerId))._unsafeUnwrap();
+    await gcAt(h, t0, s(547));
+    expect(warnings(h)).toMatchObject([{ rule: 'lifetime', at: iso(t0 + s(600)) }]);
+    expect(h.manager.getWorker(agent.workerId)).toMatchObject({
+      lifetimeWarnedFor: t0 + s(600),
+      idleWarnedFor: null,
+    });
+  });
+
+  it('keeps a warning the publisher refused for the next pass, counted as an error', async () => {
+    const h = lifecycleHarness({ policy });
     const t0 = h.clock.now();
     const job = await h.create();
-    expect((await gcAt(h, t0, 0)).expiryWarnings).toBe(1);
-    expect(warnings(h)).toMatchObject([
-      { workerId: job.workerId, rule: 'lifetime', at: iso(t0 + s(30)) },
-    ]);
-    expect((await gcAt(h, t0, s(29))).expiryWarnings).toBe(0);
-    expect((await gcAt(h, t0, s(30))).lifetimeExceeded).toBe(1);
+    h.publisher.failWith();
+    const refused = await gcAt(h, t0, s(540));
+    expect(refused).toMatchObject({ expiryWarnings: 0, errors: 1 });
+    expect(h.manager.getWorker(job.workerId)?.lifetimeWarnedFor).toBeNull();
+    h.publisher.recover();
+    expect((await gcAt(h, t0, s(541))).expiryWarnings).toBe(1);
+    expect(warnings(h)).toMatchObject([{ rule: 'lifetime', at: iso(t0 + s(600)) }]);
+    expect(h.manager.getWorker(job.workerId)?.lifetimeWarnedFor).toBe(t0 + s(600));
   });
 
   it('warns a ready agent before its idle deadline, and again after busy then ready moves it', async () => {
@@ -224,6 +271,22 @@ describe('the deadline of the rule on the events the pass causes', () => {
     await gcAt(h, t0, s(151));
     expect(h.publisher.ofType('WorkerEphemeralTerminating')).toMatchObject([
       { workerId: agent.workerId, reason: 'IdleTimeout', deadlineAt: iso(t0 + s(150)) },
+    ]);
+  });
+
+  it('carries the last activity on WorkerEphemeralIdle', async () => {
+    const h = lifecycleHarness({ policy });
+    const t0 = h.clock.now();
+    const agent = await h.create({ mode: 'agent' });
+    await gcAt(h, t0, s(30));
+    (await h.manager.recordActivity(agent.workerId, 'dispatcher'))._unsafeUnwrap();
+    await gcAt(h, t0, s(150));
+    expect(h.publisher.ofType('WorkerEphemeralIdle')).toMatchObject([
+      {
+        workerId: agent.workerId,
+        idleSince: iso(t0 + s(30)),
+        lastActivity: { at: iso(t0 + s(30)), by: 'dispatcher' },
+      },
     ]);
   });
 

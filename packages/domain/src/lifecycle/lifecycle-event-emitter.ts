@@ -56,9 +56,18 @@ export class LifecycleEventEmitter {
 
   /** A publisher failure never fails an operation that already changed the world (SPEC §5). */
   async publish(event: LifecycleEvent): Promise<void> {
+    await this.tryPublish(event);
+  }
+
+  /**
+   * As `publish`, but tells whether the event went out: for an event that is itself the
+   * outcome (a warning), to be recorded only once sent and tried again otherwise.
+   */
+  async tryPublish(event: LifecycleEvent): Promise<boolean> {
     const result = await this.#deps.publisher.publish(event);
     if (result.isOk()) {
       this.#deps.counters.eventsPublished += 1;
+      return true;
     } else {
       this.#deps.counters.publishFailures += 1;
       this.#deps.logger.error('event not published', {
@@ -66,6 +75,7 @@ export class LifecycleEventEmitter {
         type: event.type,
         error: errorMessage(result.error),
       });
+      return false;
     }
   }
 }

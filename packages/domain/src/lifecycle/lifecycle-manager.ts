@@ -78,6 +78,12 @@ export interface LifecycleManagerDeps {
   readonly maxLifetimeCap?: number;
 }
 
+/**
+ * The shortest wait between two deadline passes woken by a due time (1 s): a deadline in
+ * the past (a retry) or a burst of close ones must not make the scheduler spin.
+ */
+export const DEADLINE_PASS_MIN_GAP_MS = 1_000;
+
 export interface TerminatedDetails {
   readonly exitCode: number | null;
   readonly forced: boolean;
@@ -96,6 +102,8 @@ export class LifecycleManager {
   readonly providerId: ProviderId;
   readonly policy: EphemeralWorkerPolicy;
   readonly counters: LifecycleCounters = newLifecycleCounters();
+  /** The operator's cap on maxLifetime (ms), for creates and changes; none when undefined. */
+  readonly maxLifetimeCap: number | undefined;
 
   readonly #provider: WorkerProvider;
   readonly #clock: Clock;
@@ -124,6 +132,7 @@ export class LifecycleManager {
     this.policy = deps.policy;
     this.#provider = deps.provider;
     this.#clock = deps.clock;
+    this.maxLifetimeCap = deps.maxLifetimeCap;
 
     // Each part takes the narrow slice of these it declares in its own deps.
     const shared = {
@@ -206,6 +215,32 @@ export class LifecycleManager {
   needsCleanup(workerId: string): boolean {
     const w = this.#registry.get(workerId);
     return w !== undefined && dueRule(w, this.#clock.now()) === 'ttl';
+  }
+
+  /** When the deadline pass is next needed (epoch ms, by the manager's clock), if ever. */
+  nextDueAt(): number | undefined {
+    return this.#registry.nextDueAt();
+  }
+
+  /**
+   * How long a scheduler should wait before the next deadline pass: the interval, or less to
+   * be on time for the next due time (a warning shorter than the interval, say), but never
+   * less than DEADLINE_PASS_MIN_GAP_MS. Reads `nextDueAt()`, so `onEarlierDeadline` then
+   * tells of deadlines earlier than this wait's.
+   */
+  deadlinePassDelay(intervalMs: number): number {
+    const next = this.nextDueAt();
+    if (next === undefined) return intervalMs;
+    return Math.min(intervalMs, Math.max(next - this.#clock.now(), DEADLINE_PASS_MIN_GAP_MS));
+  }
+
+  /**
+   * Tells `listener` of a deadline filed earlier than the last `nextDueAt()` gave (a create
+   * with a short lifetime, a shortened policy), so a sleeping scheduler can wake for it; see
+   * `deadlinePassDelay`. Returns the unsubscribe.
+   */
+  onEarlierDeadline(listener: (at: number) => void): () => void {
+    return this.#registry.onEarlierDeadline(listener);
   }
 
   // ---------------------------------------------------------------- operations

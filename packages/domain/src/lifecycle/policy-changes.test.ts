@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { EphemeralWorkerPolicy } from '../policy/ephemeral-worker-policy.js';
 import type { PolicyOverride } from '../policy/policy-override.js';
 import { lifecycleHarness } from '../testing/lifecycle-harness.js';
+import { LifecycleManager } from './lifecycle-manager.js';
 
 const s = (seconds: number) => seconds * 1000;
 
@@ -232,5 +233,75 @@ describe('LifecycleManager.changePolicy', () => {
     const h = lifecycleHarness();
     const result = await h.manager.changePolicy('nobody', { maxLifetime: s(900) });
     expect(result.isErr() && result.error.type).toBe('WorkerNotFound');
+  });
+});
+
+describe('changePolicy: what counts as a change, and the cap', () => {
+  it('sees no change in a retention moved from null to 0: both mean none', async () => {
+    const none = EphemeralWorkerPolicy.builder(shortPolicy)
+      .ttlAfterCompletion(null)
+      .build()
+      ._unsafeUnwrap();
+    const h = lifecycleHarness({ policy: none });
+    const job = await h.create();
+    const outcome = (
+      await h.manager.changePolicy(job.workerId, { ttlAfterCompletion: 0 })
+    )._unsafeUnwrap();
+    expect(outcome.changed).toEqual([]);
+    expect(h.publisher.ofType('WorkerEphemeralPolicyChanged')).toEqual([]);
+  });
+
+  it('lets a worker above a lowered cap shorten its lifetime, though not past where it was', async () => {
+    const h = lifecycleHarness({ policy: shortPolicy });
+    const long = EphemeralWorkerPolicy.merge(shortPolicy, { maxLifetime: s(2000) })._unsafeUnwrap();
+    const job = await h.create({ policy: long });
+    // The operator lowers the cap and restarts.
+    const capped = new LifecycleManager({
+      provider: h.provider,
+      publisher: h.publisher,
+      clock: h.clock,
+      ids: h.ids,
+      policy: shortPolicy,
+      maxLifetimeCap: s(1200),
+    });
+    (await capped.recover())._unsafeUnwrap();
+    const shorter = await capped.changePolicy(job.workerId, { maxLifetime: s(1500) });
+    expect(shorter._unsafeUnwrap().changed).toEqual(['maxLifetime']);
+    expect(capped.getWorker(job.workerId)?.policy.maxLifetime).toBe(s(1500));
+    const longer = await capped.changePolicy(job.workerId, { maxLifetime: s(1800) });
+    expect(longer._unsafeUnwrapErr()).toMatchObject({
+      type: 'PolicyLimitExceeded',
+      limit: s(1200),
+      value: s(1800),
+    });
+    // Other fields of a worker above the cap still change.
+    const idle = await capped.changePolicy(job.workerId, { idleTimeout: s(300) });
+    expect(idle._unsafeUnwrap().changed).toEqual(['idleTimeout']);
+  });
+
+  it('refuses a create through the decorator whose maxLifetime passes the cap', async () => {
+    const h = lifecycleHarness({ policy: shortPolicy, maxLifetimeCap: s(1200) });
+    const long = EphemeralWorkerPolicy.merge(shortPolicy, { maxLifetime: s(1201) })._unsafeUnwrap();
+    const result = await h.managed.createWorker({
+      workerId: h.ids.workerId(),
+      mode: 'job',
+      image: 'hodei/worker:test',
+      command: ['sleep', 'infinity'],
+      policy: long,
+    });
+    expect(result._unsafeUnwrapErr()).toMatchObject({
+      type: 'PolicyLimitExceeded',
+      field: 'maxLifetime',
+      limit: s(1200),
+      value: s(1201),
+    });
+    expect((await h.provider.listManagedWorkers())._unsafeUnwrap()).toEqual([]);
+    expect(h.manager.trackedCount).toBe(0);
+    // Up to the cap is created.
+    const atCap = EphemeralWorkerPolicy.merge(shortPolicy, {
+      maxLifetime: s(1200),
+    })._unsafeUnwrap();
+    await h.create({ policy: atCap });
+    expect(h.manager.trackedCount).toBe(1);
   });
 });

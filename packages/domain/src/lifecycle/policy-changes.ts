@@ -6,10 +6,14 @@ import {
   type OverridableField,
   type PolicyOverride,
 } from '../policy/policy-override.js';
-import type { EphemeralWorkerPolicy } from '../policy/policy.js';
+import { retentionOf, type EphemeralWorkerPolicy } from '../policy/policy.js';
 import type { Worker } from '../worker/worker.js';
 import type { LifecycleEventEmitter, OperationContext } from './lifecycle-event-emitter.js';
-import { workerNotFound, type LifecycleError } from './lifecycle.errors.js';
+import {
+  workerNotFound,
+  type LifecycleError,
+  type PolicyLimitExceeded,
+} from './lifecycle.errors.js';
 import { sharedPolicy } from './shared-policy.js';
 import type { WorkerRegistry } from './worker-registry.js';
 
@@ -78,7 +82,7 @@ export class PolicyChanges {
       });
     }
     const next = merged.value;
-    const changed = OVERRIDABLE_FIELDS.filter((f) => next[f] !== w.policy[f]);
+    const changed = OVERRIDABLE_FIELDS.filter((f) => differs(w.policy, next, f));
     const refused = this.#refusal(w, next, changed);
     if (refused !== null) return err(refused);
     if (changed.length === 0) return ok({ worker: w, previous: w.policy, changed });
@@ -113,17 +117,43 @@ export class PolicyChanges {
         };
       }
     }
+    // A worker already above the cap (created before it was lowered) may still shorten its
+    // lifetime: a change may not raise it past the cap or past where it is, the higher.
     const cap = this.#deps.maxLifetimeCap;
-    if (cap !== undefined && changed.includes('maxLifetime') && next.maxLifetime > cap) {
-      return {
-        type: 'PolicyLimitExceeded',
-        workerId: w.id,
-        field: 'maxLifetime',
-        limit: cap,
-        value: next.maxLifetime,
-        message: `maxLifetime ${next.maxLifetime} ms exceeds the operator's limit of ${cap} ms`,
-      };
+    if (
+      cap !== undefined &&
+      changed.includes('maxLifetime') &&
+      next.maxLifetime > Math.max(cap, w.policy.maxLifetime)
+    ) {
+      return maxLifetimeRefusal(w.id, next.maxLifetime, cap);
     }
     return null;
   }
+}
+
+/** Whether `field` differs: a retention of `null` and of 0 are the same (none). */
+function differs(
+  before: EphemeralWorkerPolicy,
+  after: EphemeralWorkerPolicy,
+  field: OverridableField,
+): boolean {
+  return field === 'ttlAfterCompletion'
+    ? retentionOf(before) !== retentionOf(after)
+    : before[field] !== after[field];
+}
+
+/** The refusal of a maxLifetime past the operator's cap, at create or at a change. */
+export function maxLifetimeRefusal(
+  workerId: string,
+  value: number,
+  cap: number,
+): PolicyLimitExceeded {
+  return {
+    type: 'PolicyLimitExceeded',
+    workerId,
+    field: 'maxLifetime',
+    limit: cap,
+    value,
+    message: `maxLifetime ${value} ms exceeds the operator's limit of ${cap} ms`,
+  };
 }

@@ -1,4 +1,4 @@
-import { errAsync } from 'neverthrow';
+import { errAsync, ResultAsync } from 'neverthrow';
 import { describe, expect, it } from 'vitest';
 import { EphemeralWorkerPolicy } from '../policy/ephemeral-worker-policy.js';
 import { asWorkerId, lifecycleHarness } from '../testing/lifecycle-harness.js';
@@ -98,5 +98,69 @@ describe('recovery of changes made at run time', () => {
       lastActivityAt: busyAt,
       lastActivityBy: 'api',
     });
+  });
+
+  it('starts a running ready agent’s idle clock at the recovery: heartbeats leave no event', async () => {
+    const h = lifecycleHarness({ policy: shortPolicy });
+    const agent = await h.create({ mode: 'agent' });
+    // Kept alive by heartbeats for 400 s, past its 120 s idle timeout.
+    for (let i = 0; i < 4; i++) {
+      await h.advance(s(100));
+      (await h.manager.recordActivity(agent.workerId, 'dispatcher'))._unsafeUnwrap();
+    }
+    const restarted = h.restart({ history: new RecordedEventHistory(h.publisher) });
+    (await restarted.recover())._unsafeUnwrap();
+    const recoveredAt = h.clock.now();
+    expect(restarted.getWorker(agent.workerId)).toMatchObject({
+      state: 'ready',
+      lastActivityAt: recoveredAt,
+      lastActivityBy: 'recovery',
+    });
+    expect((await restarted.runGcCycle())._unsafeUnwrap().idleTimedOut).toBe(0);
+    // At most one more idle timeout without activity.
+    await h.advance(s(119));
+    expect((await restarted.runGcCycle())._unsafeUnwrap().idleTimedOut).toBe(0);
+    await h.advance(s(1));
+    expect((await restarted.runGcCycle())._unsafeUnwrap().idleTimedOut).toBe(1);
+  });
+
+  it('keeps a recorded activity later than the recovery time', async () => {
+    const h = lifecycleHarness({ policy: shortPolicy });
+    const agent = await h.create({ mode: 'agent', command: ['sleep', 'infinity'] });
+    await h.manager.markWorkerBusy(agent.workerId);
+    await h.advance(s(30));
+    (await h.manager.markWorkerReady(agent.workerId, { actor: 'api' }))._unsafeUnwrap();
+    const readyAt = h.clock.now();
+    // A clock that went back between the runs: the history's activity is the later one.
+    h.clock.set(readyAt - s(10));
+    const restarted = h.restart({ history: new RecordedEventHistory(h.publisher) });
+    (await restarted.recover())._unsafeUnwrap();
+    expect(restarted.getWorker(agent.workerId)).toMatchObject({
+      state: 'ready',
+      lastActivityAt: readyAt,
+      lastActivityBy: 'api',
+    });
+  });
+
+  it('recovers from the labels when a history call rejects instead of returning an error', async () => {
+    const h = lifecycleHarness({ policy: shortPolicy });
+    const job = await h.create();
+    const agent = await h.create({ mode: 'agent' });
+    await h.manager.markWorkerBusy(agent.workerId);
+    const recorded = new RecordedEventHistory(h.publisher);
+    const rejecting = <T>(): ResultAsync<T, never> =>
+      new ResultAsync(Promise.reject(new Error('connection reset')));
+    for (const history of [
+      { lastStateEvents: rejecting, lastPolicyChanges: rejecting },
+      {
+        lastStateEvents: (p: string, ids: readonly string[]) => recorded.lastStateEvents(p, ids),
+        lastPolicyChanges: rejecting,
+      },
+    ]) {
+      const restarted = h.restart({ history });
+      const report = await restarted.recover();
+      expect(report._unsafeUnwrap()).toMatchObject({ recovered: 2 });
+      expect(restarted.getWorker(job.workerId)?.state).toBe('busy');
+    }
   });
 });

@@ -1,8 +1,8 @@
-import { err, ok, okAsync, type Result } from 'neverthrow';
+import { err, ok, type Result } from 'neverthrow';
 import type { LifecycleEvent, WorkerEphemeralPolicyChanged } from '../events/lifecycle-event.js';
 import { validatePolicy, type EphemeralWorkerPolicy } from '../policy/policy.js';
 import type { Clock } from '../ports/clock.port.js';
-import type { WorkerEventHistory } from '../ports/event-store.port.js';
+import type { EventStoreError, WorkerEventHistory } from '../ports/event-store.port.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { ManagedResource, WorkerProvider } from '../ports/worker-provider.port.js';
 import { parseOwnership } from '../provider/ownership.js';
@@ -81,7 +81,10 @@ export class Recovery {
         ),
         createdAt: f.createdAt,
       });
-      const worker = withLastActivity(recoveredWorker(base, resource, last, lastAt, now), last);
+      const worker = idleFromRecovery(
+        withLastActivity(recoveredWorker(base, resource, last, lastAt, now), last),
+        now,
+      );
       registry.store(worker);
       await events.publish({
         ...events.workerMeta(worker.id, { actor: 'recovery' }),
@@ -101,9 +104,10 @@ export class Recovery {
     }
     const ids = found.flatMap((f) => (f.facts.isOk() ? [f.facts.value.workerId] : []));
     const [lastStates, lastChanges] = await Promise.all([
-      history.lastStateEvents(providerId, ids),
-      history.lastPolicyChanges?.(providerId, ids) ??
-        okAsync<ReadonlyMap<string, WorkerEphemeralPolicyChanged>>(new Map()),
+      settled(() => history.lastStateEvents(providerId, ids)),
+      settled<ReadonlyMap<string, WorkerEphemeralPolicyChanged>>(
+        () => history.lastPolicyChanges?.(providerId, ids) ?? ok(new Map()),
+      ),
     ]);
     if (lastStates.isErr()) {
       logger.warn('event history unavailable: recovering state from the provider only', {
@@ -169,6 +173,31 @@ export class Recovery {
     }
     return { found, unreadable, alreadyTracked };
   }
+}
+
+/**
+ * A history call as a Result even when it throws or rejects (a driver bug, a dropped
+ * connection): recovery then goes on from the labels, as for an error it returns.
+ */
+async function settled<T>(
+  call: () => PromiseLike<Result<T, EventStoreError>> | Result<T, EventStoreError>,
+): Promise<Result<T, EventStoreError>> {
+  try {
+    return await call();
+  } catch (cause: unknown) {
+    return err({ type: 'EventStoreUnavailable', message: String(cause), cause });
+  }
+}
+
+/**
+ * A running ready agent's idle clock starts again at the recovery: heartbeats leave no
+ * event, so the history's last activity may be long past for an agent kept alive by them,
+ * and judging it by that would end it at once. A restart thus gives an idle agent at most
+ * one more idle timeout. A later recorded activity (a clock that went back) is kept.
+ */
+function idleFromRecovery(w: Worker, now: number): Worker {
+  if (w.mode !== 'agent' || w.state !== 'ready' || w.lastActivityAt >= now) return w;
+  return { ...w, lastActivityAt: now, lastActivityBy: 'recovery' };
 }
 
 /** The state a re-adopted worker resumes in. */

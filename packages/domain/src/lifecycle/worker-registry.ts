@@ -44,6 +44,9 @@ export class WorkerRegistry {
   readonly #deadlines = new DeadlineIndex();
   readonly #listing = new WorkerListingIndex();
   readonly #locks = new KeyedMutex();
+  /** Told of a deadline filed before `#horizon` (see `onEarlierDeadline`). */
+  readonly #earlier = new Set<(at: number) => void>();
+  #horizon = Number.POSITIVE_INFINITY;
 
   get size(): number {
     return this.#workers.size;
@@ -100,7 +103,7 @@ export class WorkerRegistry {
   store(worker: Worker): void {
     this.#listing.update(this.#workers.get(worker.id), worker);
     this.#workers.set(worker.id, worker);
-    this.#deadlines.set(worker.id, nextDeadline(worker));
+    this.#file(worker.id, nextDeadline(worker));
   }
 
   remove(workerId: string): void {
@@ -128,12 +131,43 @@ export class WorkerRegistry {
   /** Files the tracked worker's deadline again, from its current state. */
   reschedule(workerId: string): void {
     const w = this.#workers.get(workerId);
-    if (w !== undefined) this.#deadlines.set(workerId, nextDeadline(w));
+    if (w !== undefined) this.#file(workerId, nextDeadline(w));
   }
 
   /** Files a deadline at `at` for a tracked worker that has none. */
   retryAt(workerId: string, at: number): void {
     if (this.#workers.has(workerId) && this.#deadlines.get(workerId) === undefined)
-      this.#deadlines.set(workerId, at);
+      this.#file(workerId, at);
+  }
+
+  /** The earliest deadline filed, if any; listeners are told of earlier ones from now on. */
+  nextDueAt(): number | undefined {
+    const at = this.#deadlines.peek();
+    this.#horizon = at ?? Number.POSITIVE_INFINITY;
+    return at;
+  }
+
+  /**
+   * Calls `listener` when a deadline is filed earlier than the one `nextDueAt()` last gave
+   * (or any, when it gave none), and earlier than any told since: so a scheduler asleep
+   * until then can wake sooner. One comparison per store; at most one call per store.
+   * Returns the unsubscribe.
+   */
+  onEarlierDeadline(listener: (at: number) => void): () => void {
+    this.#earlier.add(listener);
+    return () => this.#earlier.delete(listener);
+  }
+
+  #file(workerId: string, at: number | null): void {
+    this.#deadlines.set(workerId, at);
+    if (at === null || at >= this.#horizon || this.#earlier.size === 0) return;
+    this.#horizon = at;
+    for (const listener of this.#earlier) {
+      try {
+        listener(at);
+      } catch {
+        // A listener's failure is its own; the store has happened.
+      }
+    }
   }
 }

@@ -1,6 +1,7 @@
 import { err, errAsync, ok, okAsync, type Result, type ResultAsync } from 'neverthrow';
 import type { LifecycleManager, OperationContext } from '../lifecycle/lifecycle-manager.js';
 import type { LifecycleError } from '../lifecycle/lifecycle.errors.js';
+import { maxLifetimeRefusal } from '../lifecycle/policy-changes.js';
 import type { LifecycleEventPublisher, PublishError } from '../ports/event-publisher.port.js';
 import type { Logger } from '../ports/logger.port.js';
 import { silentLogger } from '../ports/logger.port.js';
@@ -47,6 +48,10 @@ export class LifecycleManagedWorkerProvider implements WorkerProvider<ManagedWor
   ): ResultAsync<WorkerHandle, ManagedWorkerError> {
     const pressure = this.publisher?.backpressure?.() ?? null;
     if (pressure?.type === 'PublisherBackpressure') return errAsync(pressure);
+    const cap = this.manager.maxLifetimeCap;
+    if (cap !== undefined && spec.policy.maxLifetime > cap) {
+      return errAsync(maxLifetimeRefusal(spec.workerId, spec.policy.maxLifetime, cap));
+    }
     return this.inner.createWorker(spec).andThen((handle) =>
       this.manager
         .initializeWorker(handle, spec, ctx)

@@ -8,3 +8,5 @@ export type {
   LifecycleStartError,
   RunningLifecycle,
 } from './running-lifecycle.js';
+export { DeadlinePassTimer } from './deadline-pass-timer.js';
+export type { DeadlinePassTimerOptions } from './deadline-pass-timer.js';

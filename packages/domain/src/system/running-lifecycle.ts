@@ -4,9 +4,14 @@ import type { LifecycleError } from '../lifecycle/lifecycle.errors.js';
 import type { LifecycleManager, RecoveryReport } from '../lifecycle/lifecycle-manager.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { ManagedLifecycle } from '../provider/wire-lifecycle.js';
+import { DeadlinePassTimer } from './deadline-pass-timer.js';
 
 export interface LifecyclePassOptions {
-  /** Between the end of one deadline pass and the start of the next; default 30 s. */
+  /**
+   * The longest wait between the end of one deadline pass and the start of the next; default
+   * 30 s. The pass also runs sooner, at the next due time (a warning, a deadline), at most
+   * once a second.
+   */
   readonly gcIntervalMs?: number;
   /** Between the end of one reconciliation and the start of the next; default 30 s. */
   readonly reconcileIntervalMs?: number;
@@ -54,7 +59,8 @@ export function runnable<M extends LifecycleManager>(
 
   const schedulePasses = (options: LifecyclePassOptions) => {
     const { manager } = lifecycle;
-    passes.every(
+    passes.deadlines(
+      manager,
       options.gcIntervalMs ?? DEFAULT_INTERVAL_MS,
       async () => {
         const stats = await manager.runGcCycle();
@@ -121,6 +127,7 @@ export function runnable<M extends LifecycleManager>(
 /** Passes on intervals, each timed from the end of the last; stop() waits for those running. */
 class PassTimers {
   readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #deadlineTimers: DeadlinePassTimer[] = [];
   readonly #running = new Set<Promise<unknown>>();
   #stopped = false;
 
@@ -129,21 +136,31 @@ class PassTimers {
       if (this.#stopped) return;
       const timer = setTimeout(() => {
         this.#timers.delete(timer);
-        // A pass, its logger or a caller's callback that throws must not become an
-        // unhandled rejection of the program using the library.
-        const run = pass().catch((cause: unknown) => {
-          try {
-            logger?.error('a lifecycle pass threw', { error: String(cause) });
-          } catch {
-            // a logger that throws: nothing left to tell
-          }
-        });
+        const run = guarded(pass, logger);
         this.track(run);
         void run.finally(schedule);
       }, intervalMs);
       this.#timers.add(timer);
     };
     schedule();
+  }
+
+  /** The deadline pass: on its interval, and sooner at the manager's next due time. */
+  deadlines(
+    manager: LifecycleManager,
+    intervalMs: number,
+    pass: () => Promise<void>,
+    logger?: Logger,
+  ): void {
+    if (this.#stopped) return;
+    const timer = new DeadlinePassTimer({
+      manager,
+      intervalMs,
+      pass: () => guarded(pass, logger).then(() => true),
+      track: (run) => this.track(run),
+    });
+    this.#deadlineTimers.push(timer);
+    timer.start();
   }
 
   /** Work stop() waits for (a pass, the recovery of start()); it must not reject. */
@@ -154,8 +171,23 @@ class PassTimers {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    for (const t of this.#deadlineTimers) t.stop();
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     await Promise.allSettled([...this.#running]);
   }
+}
+
+/**
+ * A pass, its logger or a caller's callback that throws must not become an unhandled
+ * rejection of the program using the library.
+ */
+function guarded(pass: () => Promise<void>, logger: Logger | undefined): Promise<void> {
+  return pass().catch((cause: unknown) => {
+    try {
+      logger?.error('a lifecycle pass threw', { error: String(cause) });
+    } catch {
+      // a logger that throws: nothing left to tell
+    }
+  });
 }

@@ -44,9 +44,11 @@ export function lifecycleHarness(
     stopConcurrency?: number;
     /** The operator's cap on maxLifetime for policy changes (ms), kept over restarts. */
     maxLifetimeCap?: number;
+    /** Another clock (one that follows fake timers, say); a new ManualClock by default. */
+    clock?: ManualClock;
   } = {},
 ): LifecycleHarness {
-  const clock = new ManualClock();
+  const clock = options.clock ?? new ManualClock();
   const ids = new SequentialIdGenerator();
   const policy = options.policy ?? dockerProfile;
   const providerId = (options.providerId ?? 'fake') as ProviderId;

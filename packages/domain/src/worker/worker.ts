@@ -22,10 +22,12 @@ export interface Worker {
   /** Who gave the last activity (a heartbeat's `by`, or the actor of the last ready/busy). */
   readonly lastActivityBy: string | null;
   /**
-   * The deadline (epoch ms) the last WorkerEphemeralExpiring warned of; a deadline that moves
-   * is warned of again.
+   * The lifetime deadline (epoch ms) the last WorkerEphemeralExpiring of rule `lifetime` warned
+   * of; a deadline that moves is warned of again.
    */
-  readonly expiryWarnedFor: number | null;
+  readonly lifetimeWarnedFor: number | null;
+  /** The idle deadline (epoch ms) the last WorkerEphemeralExpiring of rule `idle` warned of. */
+  readonly idleWarnedFor: number | null;
   readonly terminatingAt: number | null;
   /** Also set on `failed`. */
   readonly terminatedAt: number | null;
@@ -58,7 +60,8 @@ export const newWorker = (w: NewWorker): Worker => ({
   readyAt: null,
   lastActivityAt: w.createdAt,
   lastActivityBy: null,
-  expiryWarnedFor: null,
+  lifetimeWarnedFor: null,
+  idleWarnedFor: null,
   terminatingAt: null,
   terminatedAt: null,
   exitCode: null,
