@@ -92,6 +92,7 @@ export type {
   InvalidReplayFrom,
   InvalidWebhook,
   ReplayWebhookError,
+  WebhookLimitReached,
   WebhookLookupError,
   WebhookNotFound,
   WebhookUrlNotAllowed,

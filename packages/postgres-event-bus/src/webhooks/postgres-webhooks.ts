@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Logger, silentLogger } from '@hodei/domain';
 import { err, errAsync, ok, okAsync, type Result, ResultAsync } from 'neverthrow';
-import { decodeCursor, type LogPosition } from '../store/cursor.js';
+import { decodeCursor, encodeCursor, type LogPosition } from '../store/cursor.js';
 import { UUID, type StoredEvent } from '../store/event-row.js';
 import type { QueryError } from '../store/event-store.errors.js';
 import { moveCheckpoint } from '../subscription/move-checkpoint.js';
@@ -16,6 +16,7 @@ import {
   invalidReplayFrom,
   invalidWebhook,
   type ReplayWebhookError,
+  webhookLimitReached,
   type WebhookLookupError,
   webhookNotFound,
 } from './webhook.errors.js';
@@ -27,20 +28,59 @@ import type {
   WebhookDeadLetter,
 } from './webhook.types.js';
 
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+const ISO_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2}))$/;
+
+/** The largest xid8 (unsigned 64 bits) and bigint (signed 64 bits) PostgreSQL takes. */
+const MAX_XID8 = 2n ** 64n - 1n;
+const MAX_BIGINT = 2n ** 63n - 1n;
+
+/** True when every part of an ISO time that matched `ISO_TIME` exists (no 30 February). */
+function isRealTime(match: RegExpExecArray): boolean {
+  const [, y, mo, d, h, mi, sec, oh, om] = match.map((part) => Number(part ?? '0'));
+  const daysInMonth = new Date(Date.UTC(y ?? 0, mo ?? 0, 0)).getUTCDate();
+  return (
+    (mo ?? 0) >= 1 &&
+    (mo ?? 0) <= 12 &&
+    (d ?? 0) >= 1 &&
+    (d ?? 0) <= daysInMonth &&
+    (h ?? 0) <= 23 &&
+    (mi ?? 0) <= 59 &&
+    (sec ?? 0) <= 59 &&
+    (oh ?? 0) <= 23 &&
+    (om ?? 0) <= 59
+  );
+}
+
+/** A cursor's position compared with another, in log order. */
+const after = (a: LogPosition, b: LogPosition): boolean => {
+  const [at, bt] = [BigInt(a.transactionId), BigInt(b.transactionId)];
+  return at !== bt ? at > bt : BigInt(a.globalPosition) > BigInt(b.globalPosition);
+};
+
+/** A webhook this process delivers: its subscription and the target it was started with. */
+interface Running {
+  readonly handle: SubscriptionHandle;
+  readonly target: WebhookTarget;
+  /** Set before it is stopped: the abort that follows is no failure of the receiver. */
+  retired: boolean;
+}
 
 /**
  * Webhooks stored in PostgreSQL, each delivered by a named subscription of the event bus
  * (`webhook:<id>`): in log order, at least once, retried with backoff, dead-lettered after the
  * last try, signed as the Standard Webhooks specification says. Every process that starts it
  * runs a subscription per webhook; the lease leaves one of them delivering, and the table is
- * read every `pollMs` for the webhooks created or deleted by the others.
+ * read every `pollMs` for the webhooks created or deleted by the others. The targets are
+ * cached from those reads (no query before each request); a webhook deleted by this process
+ * is stopped before its row is deleted, one deleted by another is stopped at the next table read
+ * or as soon as recording an outcome finds its row gone, whichever comes first.
  */
 export class PostgresWebhooks {
   readonly #options: PostgresWebhooksOptions;
   readonly #queries: WebhookQueries;
   readonly #logger: Logger;
-  readonly #running = new Map<string, SubscriptionHandle>();
+  readonly #running = new Map<string, Running>();
   #started = false;
   #timer: NodeJS.Timeout | null = null;
   /** create, delete, replay and the poll take turns, so none restarts what another stops. */
@@ -60,11 +100,16 @@ export class PostgresWebhooks {
   create(input: NewWebhook): ResultAsync<CreatedWebhook, CreateWebhookError> {
     const target = this.#validate(input);
     if (target.isErr()) return errAsync(target.error);
+    const limit = this.#options.maxWebhooks ?? 100;
     return this.#exclusive(() =>
-      this.#queries.insert(target.value).map((webhook) => {
-        if (this.#started) this.#run(target.value);
-        return { ...webhook, secret: target.value.secret };
-      }),
+      this.#queries
+        .count()
+        .andThen((n) => (n >= limit ? err(webhookLimitReached(limit)) : ok(undefined)))
+        .andThen(() => this.#queries.insert(target.value))
+        .map((webhook) => {
+          if (this.#started) this.#run(target.value);
+          return { ...webhook, secret: target.value.secret };
+        }),
     );
   }
 
@@ -72,22 +117,32 @@ export class PostgresWebhooks {
     return this.#queries.list();
   }
 
+  /** Ids are UUIDs, in any case; answers show them in lower case. */
   get(id: string): ResultAsync<Webhook, WebhookLookupError> {
     if (!UUID.test(id)) return errAsync(webhookNotFound(id));
-    return this.#queries.list(id).andThen((rows) => {
+    return this.#queries.list(id.toLowerCase()).andThen((rows) => {
       const webhook = rows[0];
       return webhook === undefined ? err(webhookNotFound(id)) : ok(webhook);
     });
   }
 
-  /** Deletes the webhook; nothing is sent to it afterwards, its dead letters go with it. */
-  delete(id: string): ResultAsync<void, WebhookLookupError> {
-    if (!UUID.test(id)) return errAsync(webhookNotFound(id));
+  /**
+   * Deletes the webhook; nothing is sent to it afterwards, its dead letters go with it. A
+   * request in flight here is aborted (and not counted as a failure).
+   */
+  delete(anyCaseId: string): ResultAsync<void, WebhookLookupError> {
+    if (!UUID.test(anyCaseId)) return errAsync(webhookNotFound(anyCaseId));
+    const id = anyCaseId.toLowerCase();
+    // Stopped first: no request of this process starts once the row is gone (no query runs
+    // before a request). A failed delete leaves it stopped until the next table read.
     return this.#exclusive(() =>
-      this.#queries
-        .remove(id)
-        .andThen((found) => (found ? ok(undefined) : err(webhookNotFound(id))))
-        .andThen(() => ResultAsync.fromSafePromise(this.#retire(id)))
+      ResultAsync.fromSafePromise(this.#retire(id, false))
+        .andThen(() => this.#queries.remove(id))
+        .andThen((found) => {
+          if (!found) return err(webhookNotFound(id));
+          this.#logger.info('webhook deleted; delivery stopped', { webhook: id });
+          return ok(undefined);
+        })
         .andThen(() => this.#queries.removeLeftovers()),
     );
   }
@@ -95,29 +150,37 @@ export class PostgresWebhooks {
   /**
    * Sends the events again from `from`: a cursor (the events after it), a stored event id (that
    * event and those after it) or an ISO time (the events from the first one, in log order, that
-   * happened at or after it). Moves the webhook's checkpoint; it may also move it forward.
+   * happened at or after it). Moves the webhook's checkpoint; it may also move it forward, but
+   * not past the log head.
    */
-  replay(id: string, from: string): ResultAsync<Webhook, ReplayWebhookError> {
+  replay(anyCaseId: string, from: string): ResultAsync<Webhook, ReplayWebhookError> {
+    const id = anyCaseId.toLowerCase();
     return this.get(id)
       .andThen(() => this.#replayPosition(from))
-      .andThen((position) =>
-        this.#exclusive(() =>
-          ResultAsync.fromSafePromise(this.#retire(id, false))
-            .andThen(() =>
-              moveCheckpoint(
-                this.#options.bus.db,
-                this.#options.bus.schema,
-                subscriptionOf(id),
-                position,
-              ),
-            )
-            .andThen(() => this.#queries.targets(id))
-            .map((targets) => {
-              for (const target of targets) if (this.#started) this.#run(target);
-            }),
-        ),
-      )
+      .andThen((position) => this.#exclusive(() => this.#moveAndRestart(id, position)))
       .andThen(() => this.get(id));
+  }
+
+  /**
+   * Stops this process's delivery, moves the checkpoint, and starts the delivery again whether
+   * the move succeeded or not (a failed move must not leave the webhook stopped).
+   */
+  #moveAndRestart(id: string, position: LogPosition): ResultAsync<void, QueryError> {
+    const cached = this.#running.get(id)?.target;
+    const steps = async (): Promise<Result<void, QueryError>> => {
+      await this.#retire(id, false);
+      const moved = await moveCheckpoint(
+        this.#options.bus.db,
+        this.#options.bus.schema,
+        subscriptionOf(id),
+        position,
+      );
+      // Not delivered here before: read it (failing, the next table read starts it).
+      const targets = cached === undefined ? await this.#queries.targets(id) : ok([cached]);
+      if (targets.isOk()) for (const target of targets.value) if (this.#started) this.#run(target);
+      return moved.andThen(() => targets.map(() => undefined));
+    };
+    return new ResultAsync(steps());
   }
 
   deadLetters(id: string): ResultAsync<WebhookDeadLetter[], WebhookLookupError> {
@@ -158,9 +221,24 @@ export class PostgresWebhooks {
   #replayPosition(from: string): ResultAsync<LogPosition, ReplayWebhookError> {
     if (from.startsWith('c1.')) {
       const cursor = decodeCursor(from);
-      return cursor.isOk()
-        ? okAsync(cursor.value)
-        : errAsync(invalidReplayFrom(from, cursor.error.message));
+      if (cursor.isErr()) return errAsync(invalidReplayFrom(from, cursor.error.message));
+      const { transactionId, globalPosition } = cursor.value;
+      if (BigInt(transactionId) > MAX_XID8 || BigInt(globalPosition) > MAX_BIGINT) {
+        return errAsync(invalidReplayFrom(from, 'not a cursor issued by this event bus'));
+      }
+      return this.#options.bus.store
+        .headCursor()
+        .andThen((head) => decodeCursor(head))
+        .andThen((head) =>
+          after(cursor.value, head)
+            ? err(
+                invalidReplayFrom(
+                  from,
+                  `the cursor ${from} is after the log head ${encodeCursor(head)}`,
+                ),
+              )
+            : ok(cursor.value),
+        );
     }
     if (UUID.test(from)) {
       return this.#options.bus.store.positionOf(from).andThen((position) =>
@@ -172,11 +250,12 @@ export class PostgresWebhooks {
             }),
       );
     }
-    if (ISO_TIME.test(from) && !Number.isNaN(Date.parse(from))) {
+    const time = ISO_TIME.exec(from);
+    if (time !== null && isRealTime(time) && !Number.isNaN(Date.parse(from))) {
       // No event is older than the epoch; PostgreSQL refuses some years JavaScript takes.
-      const time = new Date(Math.max(Date.parse(from), 0)).toISOString();
+      const since = new Date(Math.max(Date.parse(from), 0)).toISOString();
       return this.#queries
-        .positionBeforeTime(time)
+        .positionBeforeTime(since)
         .andThen((position) =>
           position === undefined
             ? this.#options.bus.store.headCursor().andThen((head) => decodeCursor(head))
@@ -216,10 +295,12 @@ export class PostgresWebhooks {
 
   #run(target: WebhookTarget): void {
     if (this.#running.has(target.id)) return;
+    // Filled in once subscribed; the handler runs only after that.
+    const running = { target, retired: false } as Running;
     const retry = this.#options.retry ?? {};
     const subscribed = this.#options.bus.subscriptions.subscribe({
       name: subscriptionOf(target.id),
-      handler: (stored, context) => this.#deliver(target, stored, context),
+      handler: (stored, context) => this.#deliver(running, stored, context),
       from: 'end',
       handlerTimeoutMs: this.#options.requestTimeoutMs ?? 10_000,
       retry: {
@@ -228,49 +309,86 @@ export class PostgresWebhooks {
         maxDelayMs: retry.maxDelayMs ?? 300_000,
       },
       ...(this.#options.leaseMs === undefined ? {} : { leaseMs: this.#options.leaseMs }),
-      ...(this.#options.idlePollMs === undefined ? {} : { idlePollMs: this.#options.idlePollMs }),
+      idlePollMs: this.#options.idlePollMs ?? 10_000,
     });
     if (subscribed.isErr()) {
       this.#logger.warn('webhooks: subscription already running', { webhook: target.id });
       return;
     }
-    this.#running.set(target.id, subscribed.value);
+    Object.assign(running, { handle: subscribed.value });
+    this.#running.set(target.id, running);
   }
 
   /** Stops this process's delivery of a webhook (and, when `gone`, the subscription's rows). */
   async #retire(id: string, gone = true): Promise<void> {
-    const handle = this.#running.get(id);
+    const running = this.#running.get(id);
     this.#running.delete(id);
-    await handle?.stop();
+    if (running !== undefined) running.retired = true;
+    await running?.handle.stop();
     if (gone) this.#logger.info('webhook deleted; delivery stopped', { webhook: id });
   }
 
   /**
-   * One attempt: events of other types are acknowledged unsent; the webhook is looked up again
-   * (deleted elsewhere: nothing is sent) and its URL checked against the allowlist again.
+   * One attempt, from the cached target: events of other types are acknowledged unsent; the URL
+   * is checked against the allowlist again, and one it no longer allows dead-letters the event
+   * at once (retrying cannot help). An abort because this process stops or moves the delivery
+   * is no failure of the receiver: it is not recorded. A webhook found deleted when recording
+   * the outcome is stopped here.
    */
   async #deliver(
-    target: WebhookTarget,
+    running: Running,
     stored: StoredEvent,
     context: HandlerContext,
   ): Promise<Result<void, string>> {
+    const { target } = running;
     if (target.types !== null && !target.types.includes(stored.event.type)) return ok(undefined);
-    const current = await this.#queries.targets(target.id);
-    if (current.isErr()) return err(`reading the webhook: ${current.error.message}`);
-    if (current.value.length === 0) return ok(undefined);
     const allowed = this.#options.allowlist.check(target.url);
-    const sent = allowed.isErr()
-      ? err(`url refused: ${allowed.error.message}`)
-      : await postEvent(target.url, target.secret, stored, context);
-    const recorded = sent.isOk()
-      ? await this.#queries.recordSuccess(target.id, stored.event.eventId)
-      : await this.#queries.recordFailure(target.id, sent.error);
-    if (recorded.isErr()) {
-      this.#logger.debug('webhooks: could not record a delivery outcome', {
+    if (allowed.isErr()) {
+      const reason = `url refused: ${allowed.error.message}`;
+      await this.#record(running, this.#queries.recordFailure(target.id, reason));
+      const parked = await this.#queries.deadLetter(target.id, stored, reason);
+      if (parked.isErr()) return err(`dead-lettering: ${parked.error.message}`);
+      this.#logger.warn('webhooks: url no longer allowed; event dead-lettered unsent', {
         webhook: target.id,
-        error: recorded.error.message,
+        eventId: stored.event.eventId,
       });
+      return ok(undefined);
     }
+    const sent = await postEvent(
+      target.url,
+      target.secret,
+      stored,
+      context,
+      this.#options.userAgent ?? 'hodei',
+    );
+    if (sent.isErr() && running.retired) return err(sent.error);
+    await this.#record(
+      running,
+      sent.isOk()
+        ? this.#queries.recordSuccess(target.id, stored.event.eventId)
+        : this.#queries.recordFailure(target.id, sent.error),
+    );
     return sent.map(() => undefined);
+  }
+
+  /** Awaits an outcome's record; a row gone means deleted elsewhere: stop delivering it. */
+  async #record(running: Running, recorded: ResultAsync<boolean, QueryError>): Promise<void> {
+    const found = await recorded;
+    if (found.isErr()) {
+      this.#logger.debug('webhooks: could not record a delivery outcome', {
+        webhook: running.target.id,
+        error: found.error.message,
+      });
+      return;
+    }
+    if (found.value || running.retired) return;
+    // Not awaited: stopping waits for this handler to return.
+    void this.#exclusive(() =>
+      ResultAsync.fromSafePromise(
+        this.#running.get(running.target.id) === running
+          ? this.#retire(running.target.id)
+          : Promise.resolve(),
+      ).andThen(() => this.#queries.removeLeftovers()),
+    );
   }
 }

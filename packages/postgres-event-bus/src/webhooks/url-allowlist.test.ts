@@ -33,4 +33,32 @@ describe('the webhook URL allowlist', () => {
     );
     expect(UrlAllowlist.of(['ftp://x/']).isErr()).toBe(true);
   });
+
+  it('matches a prefix without a trailing slash as that path or a path below it, never a longer segment', () => {
+    const hooks = UrlAllowlist.of(['https://hooks.example.com/hooks'])._unsafeUnwrap();
+    expect(hooks.check('https://hooks.example.com/hooks').isOk()).toBe(true);
+    expect(hooks.check('https://hooks.example.com/hooks/a').isOk()).toBe(true);
+    expect(hooks.check('https://hooks.example.com/hooks?x=1').isOk()).toBe(true);
+    expect(hooks.check('https://hooks.example.com/hooksX')._unsafeUnwrapErr().type).toBe(
+      'WebhookUrlNotAllowed',
+    );
+    expect(hooks.check('https://hooks.example.com/hooks.evil')._unsafeUnwrapErr().type).toBe(
+      'WebhookUrlNotAllowed',
+    );
+    const origin = UrlAllowlist.of(['https://hooks.example.com'])._unsafeUnwrap();
+    expect(origin.check('https://hooks.example.com/any/path').isOk()).toBe(true);
+  });
+
+  it('refuses encoded slashes, backslashes and dots in the path, naming the reason', () => {
+    for (const url of [
+      'http://127.0.0.1:9000/in/..%2Fadmin',
+      'http://127.0.0.1:9000/in/%2e%2e/admin',
+      'http://127.0.0.1:9000/in/a%5Cb',
+      'http://127.0.0.1:9000/in/%2F',
+    ]) {
+      const refused = list.check(url)._unsafeUnwrapErr();
+      expect(refused).toMatchObject({ type: 'InvalidWebhook', field: 'url' });
+      expect(refused.message).toMatch(/encoded/);
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { toCloudEvent } from '@hodei/domain';
-import { err, ok, type Result } from 'neverthrow';
+import { err, ok, type Result, ResultAsync } from 'neverthrow';
 import type { StoredEvent } from '../store/event-row.js';
 import type { HandlerContext } from '../subscription/subscription.types.js';
 import { signature } from './webhook-signature.js';
@@ -37,40 +37,47 @@ const reasonOf = (cause: unknown): string => {
   return cause.message;
 };
 
+/** Ok on a 2xx; a 3xx says redirects are not followed. */
+const outcomeOf = (status: number): Result<number, string> => {
+  if (status >= 200 && status < 300) return ok(status);
+  return err(
+    status >= 300 && status < 400
+      ? `HTTP ${status} (redirects are not followed)`
+      : `HTTP ${status}`,
+  );
+};
+
 /**
  * POSTs the event; Ok on a 2xx answer, else Err with the reason (the URL is left out: it may
  * carry a token). Redirects are not followed: a 3xx is a failure, so an allowed target cannot
  * send the request on to an address the allowlist refuses.
  */
-export async function postEvent(
+export function postEvent(
   url: string,
   secret: string,
   stored: StoredEvent,
   context: HandlerContext,
-): Promise<Result<number, string>> {
+  userAgent: string,
+): ResultAsync<number, string> {
   const { body, headers } = webhookRequest(secret, stored, Date.now());
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: 'POST',
-      headers,
-      body,
-      redirect: 'manual',
-      signal: context.signal,
-    });
-  } catch (cause) {
-    return err(
+  const send = ResultAsync.fromThrowable(
+    (): Promise<Response> =>
+      fetch(url, {
+        method: 'POST',
+        headers: { ...headers, 'user-agent': userAgent },
+        body,
+        redirect: 'manual',
+        signal: context.signal,
+      }),
+    (cause): string =>
       context.signal.aborted
         ? `request aborted: ${reasonOf(context.signal.reason)}`
         : reasonOf(cause),
-    );
-  }
+  );
   // The answer's body is not read: release the connection.
-  await response.body?.cancel().catch(() => undefined);
-  if (response.status >= 200 && response.status < 300) return ok(response.status);
-  return err(
-    response.status >= 300 && response.status < 400
-      ? `HTTP ${response.status} (redirects are not followed)`
-      : `HTTP ${response.status}`,
+  return send().andThen((response) =>
+    ResultAsync.fromSafePromise(
+      response.body?.cancel().catch(() => undefined) ?? Promise.resolve(),
+    ).andThen(() => outcomeOf(response.status)),
   );
 }

@@ -5,6 +5,7 @@ import type { EventBusDatabase } from '../schema/database.js';
 import { qualified } from '../schema/migrations.js';
 import { encodeCursor, type LogPosition } from '../store/cursor.js';
 import { classifyDatabaseError, type QueryError } from '../store/event-store.errors.js';
+import type { StoredEvent } from '../store/event-row.js';
 import type { Webhook, WebhookDeadLetter } from './webhook.types.js';
 
 /** The subscription that delivers a webhook. */
@@ -162,8 +163,37 @@ export class WebhookQueries {
     ).map(() => undefined);
   }
 
-  /** A 2xx: counts it, clears the error, and resolves the event's dead letter if it had one. */
-  recordSuccess(id: string, eventId: string): ResultAsync<void, QueryError> {
+  count(): ResultAsync<number, QueryError> {
+    return this.#run(
+      sql<{ n: number }>`SELECT count(*)::int AS n FROM ${this.#t('webhooks')}`,
+      'countWebhooks',
+    ).map((rows) => rows[0]?.n ?? 0);
+  }
+
+  /**
+   * Parks an event in the webhook's dead letters at once (its URL is refused: retrying cannot
+   * help), as the subscription does after its last try.
+   */
+  deadLetter(id: string, stored: StoredEvent, error: string): ResultAsync<void, QueryError> {
+    return this.#run(
+      sql`
+        INSERT INTO ${this.#t('dead_letters')} AS d
+          (subscription_name, event_id, global_position, transaction_id, error, attempts,
+           first_failed_at, last_failed_at)
+        VALUES (${subscriptionOf(id)}, ${stored.event.eventId}::uuid,
+          ${stored.globalPosition}::bigint, ${stored.transactionId}::xid8, ${error}, 1, now(), now())
+        ON CONFLICT (subscription_name, event_id) DO UPDATE SET
+          error = excluded.error, attempts = d.attempts + 1, last_failed_at = now(),
+          replay_requested_at = NULL, resolved_at = NULL`,
+      'deadLetterWebhookEvent',
+    ).map(() => undefined);
+  }
+
+  /**
+   * A 2xx: counts it, clears the error, and resolves the event's dead letter if it had one.
+   * False when the webhook is gone (deleted by another process).
+   */
+  recordSuccess(id: string, eventId: string): ResultAsync<boolean, QueryError> {
     return this.#run(
       sql`
         WITH d AS (
@@ -173,19 +203,22 @@ export class WebhookQueries {
         )
         UPDATE ${this.#t('webhooks')}
         SET delivered = delivered + 1, last_delivered_at = now(), last_error = NULL
-        WHERE id = ${id}::uuid`,
+        WHERE id = ${id}::uuid
+        RETURNING id`,
       'recordWebhookSuccess',
-    ).map(() => undefined);
+    ).map((rows) => rows.length > 0);
   }
 
-  recordFailure(id: string, error: string): ResultAsync<void, QueryError> {
+  /** False when the webhook is gone (deleted by another process). */
+  recordFailure(id: string, error: string): ResultAsync<boolean, QueryError> {
     return this.#run(
       sql`
         UPDATE ${this.#t('webhooks')}
         SET failures = failures + 1, last_failed_at = now(), last_error = ${error}
-        WHERE id = ${id}::uuid`,
+        WHERE id = ${id}::uuid
+        RETURNING id`,
       'recordWebhookFailure',
-    ).map(() => undefined);
+    ).map((rows) => rows.length > 0);
   }
 
   deadLetters(id: string): ResultAsync<WebhookDeadLetter[], QueryError> {

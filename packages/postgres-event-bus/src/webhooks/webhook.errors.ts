@@ -28,7 +28,15 @@ export interface InvalidReplayFrom {
   readonly message: string;
 }
 
-export type CreateWebhookError = InvalidWebhook | WebhookUrlNotAllowed | QueryError;
+/** The operator's cap on webhooks (`maxWebhooks`) is reached: delete one first. */
+export interface WebhookLimitReached {
+  readonly type: 'WebhookLimitReached';
+  readonly limit: number;
+  readonly message: string;
+}
+
+export type CreateWebhookError =
+  InvalidWebhook | WebhookUrlNotAllowed | WebhookLimitReached | QueryError;
 export type WebhookLookupError = WebhookNotFound | QueryError;
 export type ReplayWebhookError = WebhookNotFound | InvalidReplayFrom | QueryError;
 
@@ -51,4 +59,10 @@ export const invalidReplayFrom = (from: string, message: string): InvalidReplayF
   type: 'InvalidReplayFrom',
   from,
   message,
+});
+
+export const webhookLimitReached = (limit: number): WebhookLimitReached => ({
+  type: 'WebhookLimitReached',
+  limit,
+  message: `there are already ${limit} webhooks, the most allowed: delete one first`,
 });

@@ -72,7 +72,15 @@ export interface PostgresWebhooksOptions {
   readonly pollMs?: number;
   /** The subscriptions' lease (default 30 s): how soon another process takes over a dead one's. */
   readonly leaseMs?: number;
-  /** The subscriptions' polling cap while idle (default 1 s). */
+  /**
+   * The subscriptions' polling cap while idle (default 10 s): appends wake them at once through
+   * the bus's LISTEN connection, so the poll is only the fallback (with `listen: false` on the
+   * bus, it is the delivery latency).
+   */
   readonly idlePollMs?: number;
+  /** The most webhooks that may exist (default 100); a create past it is refused. */
+  readonly maxWebhooks?: number;
+  /** The `User-Agent` of the requests (default `hodei`), e.g. `hodei/1.4.0`. */
+  readonly userAgent?: string;
   readonly logger?: Logger;
 }

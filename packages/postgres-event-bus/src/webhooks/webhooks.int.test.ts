@@ -52,6 +52,7 @@ describe('webhooks against the real PostgreSQL and a real HTTP receiver', () => 
       pollMs: 100,
       idlePollMs: 50,
       leaseMs: 3_000,
+      userAgent: 'hodei/test',
       ...options,
     });
     engines.push(webhooks);
@@ -81,7 +82,8 @@ describe('webhooks against the real PostgreSQL and a real HTTP receiver', () => 
     const listed = (await webhooks.list())._unsafeUnwrap();
     expect(listed.map((w) => w.id)).toEqual([created.id]);
     expect(listed[0]).not.toHaveProperty('secret');
-    const got = (await webhooks.get(created.id))._unsafeUnwrap();
+    const got = (await webhooks.get(created.id.toUpperCase()))._unsafeUnwrap();
+    expect(got.id).toBe(created.id);
     expect(got).not.toHaveProperty('secret');
     expect(got.delivery).toEqual({
       cursor: created.delivery.cursor,
@@ -132,6 +134,7 @@ describe('webhooks against the real PostgreSQL and a real HTTP receiver', () => 
       expect(r.method).toBe('POST');
       expect(header(r, 'content-type')).toBe('application/cloudevents+json');
       expect(header(r, 'webhook-id')).toBe(bodyOf(r).id);
+      expect(header(r, 'user-agent')).toBe('hodei/test');
       expect(() =>
         verifier.verify(r.body, {
           'webhook-id': header(r, 'webhook-id'),
@@ -308,12 +311,18 @@ describe('webhooks against the real PostgreSQL and a real HTTP receiver', () => 
     (await narrow.start())._unsafeUnwrap();
     (await t.bus.store.append(event('WorkerEphemeralReady', 'w-refused')))._unsafeUnwrap();
     await waitUntil(
-      async () => (await narrow.get(created.id))._unsafeUnwrap().delivery.failures > 0,
-      'a refused attempt',
+      async () => (await narrow.deadLetters(created.id))._unsafeUnwrap().length > 0,
+      'the refused event dead-lettered',
     );
-    expect((await narrow.get(created.id))._unsafeUnwrap().delivery.lastError).toMatch(
-      /^url refused: /,
-    );
+    // Refused at once, not retried: the allowlist will not change between the tries.
+    expect((await narrow.deadLetters(created.id))._unsafeUnwrap()).toEqual([
+      expect.objectContaining({ attempts: 1, lastError: expect.stringMatching(/^url refused: /) }),
+    ]);
+    expect((await narrow.get(created.id))._unsafeUnwrap().delivery).toMatchObject({
+      failures: 1,
+      deadLettered: 1,
+      lastError: expect.stringMatching(/^url refused: /),
+    });
     expect(receiver.requests).toEqual([]);
   });
 
@@ -349,5 +358,170 @@ describe('webhooks against the real PostgreSQL and a real HTTP receiver', () => 
     );
     expect(receiver.requests.filter((r) => bodyOf(r).subject === 'w-x')).toHaveLength(2);
     expect(marker.id).not.toBe(created.id);
+  });
+
+  it('refuses a replay past the log head, with numbers out of range or an impossible date, and goes on delivering', async () => {
+    receiver = await startWebhookReceiver();
+    const webhooks = engine();
+    const created = (await webhooks.create({ url: receiver.url }))._unsafeUnwrap();
+    (await webhooks.start())._unsafeUnwrap();
+    const first = event('WorkerEphemeralReady', 'w-head');
+    const [stored] = (await t.bus.store.appendBatch([first]))._unsafeUnwrap();
+    await waitUntil(() => okIds(receiver.requests).includes(first.eventId), 'the first event');
+    const head = {
+      transactionId: stored?.transactionId ?? '0',
+      globalPosition: stored?.globalPosition ?? '0',
+    };
+    const past = [
+      encodeCursor({ ...head, globalPosition: String(BigInt(head.globalPosition) + 1000n) }),
+      encodeCursor({ ...head, transactionId: String(BigInt(head.transactionId) + 1000n) }),
+    ];
+    for (const from of past) {
+      const refused = (await webhooks.replay(created.id, from))._unsafeUnwrapErr();
+      expect(refused).toMatchObject({ type: 'InvalidReplayFrom' });
+      expect(refused.message).toContain('after the log head');
+    }
+    for (const from of [
+      encodeCursor({ transactionId: '99999999999999999999', globalPosition: '1' }),
+      encodeCursor({ transactionId: '1', globalPosition: '9999999999999999999' }),
+      '2025-02-30T00:00:00Z',
+      '2025-13-01T00:00:00Z',
+      '2025-01-01T24:30:00Z',
+    ]) {
+      expect((await webhooks.replay(created.id, from))._unsafeUnwrapErr().type).toBe(
+        'InvalidReplayFrom',
+      );
+    }
+    const second = event('WorkerEphemeralBusy', 'w-head');
+    (await t.bus.store.append(second))._unsafeUnwrap();
+    await waitUntil(() => okIds(receiver.requests).includes(second.eventId), 'the next event');
+  });
+
+  it('restarts the delivery when moving the checkpoint fails', async () => {
+    receiver = await startWebhookReceiver();
+    // No table poll to restart it: the replay itself must.
+    const webhooks = engine({ pollMs: 600_000 });
+    const created = (await webhooks.create({ url: receiver.url }))._unsafeUnwrap();
+    (await webhooks.start())._unsafeUnwrap();
+    const first = event('WorkerEphemeralReady', 'w-move');
+    (await t.bus.store.append(first))._unsafeUnwrap();
+    await waitUntil(() => okIds(receiver.requests).includes(first.eventId), 'the first event');
+    const table = sql.id(t.schema, 'subscriptions');
+    const refuse = sql.id(t.schema, 'refuse_backwards');
+    await sql`CREATE FUNCTION ${refuse}() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'no checkpoint moves back'; END $$`.execute(t.bus.db);
+    await sql`CREATE TRIGGER refuse_backwards BEFORE UPDATE ON ${table} FOR EACH ROW
+      WHEN (NEW.checkpoint_position < OLD.checkpoint_position) EXECUTE FUNCTION ${refuse}()`.execute(
+      t.bus.db,
+    );
+    try {
+      expect((await webhooks.replay(created.id, first.eventId)).isErr()).toBe(true);
+    } finally {
+      await sql`DROP TRIGGER refuse_backwards ON ${table}`.execute(t.bus.db);
+      await sql`DROP FUNCTION ${refuse}()`.execute(t.bus.db);
+    }
+    const next = event('WorkerEphemeralBusy', 'w-move');
+    (await t.bus.store.append(next))._unsafeUnwrap();
+    await waitUntil(() => okIds(receiver.requests).includes(next.eventId), 'the next event');
+  });
+
+  it('refuses a webhook past the cap', async () => {
+    receiver = await startWebhookReceiver();
+    const webhooks = engine({ maxWebhooks: 2 });
+    (await webhooks.create({ url: receiver.url }))._unsafeUnwrap();
+    (await webhooks.create({ url: receiver.url }))._unsafeUnwrap();
+    const refused = (await webhooks.create({ url: receiver.url }))._unsafeUnwrapErr();
+    expect(refused).toMatchObject({ type: 'WebhookLimitReached', limit: 2 });
+    expect((await webhooks.list())._unsafeUnwrap()).toHaveLength(2);
+  });
+
+  it('after a dead letter goes on with the later events of the same worker; a replay from its id sends it and them again, in order', async () => {
+    receiver = await startWebhookReceiver();
+    const poisoned = event('WorkerEphemeralBusy', 'w-order');
+    const later = [
+      event('WorkerEphemeralIdle', 'w-order'),
+      event('WorkerEphemeralBusy', 'w-order'),
+    ];
+    receiver.respond((r) => (r.body.includes(poisoned.eventId) ? 500 : 200));
+    const webhooks = engine({ retry: { maxAttempts: 2, initialDelayMs: 10, maxDelayMs: 20 } });
+    const created = (await webhooks.create({ url: receiver.url }))._unsafeUnwrap();
+    (await webhooks.start())._unsafeUnwrap();
+    (await t.bus.store.appendBatch([poisoned, ...later]))._unsafeUnwrap();
+    await waitUntil(
+      () => okIds(receiver.requests).length === later.length,
+      'the later events, after the dead letter',
+    );
+    expect(ids(receiver.requests)).toEqual([
+      poisoned.eventId,
+      poisoned.eventId,
+      ...later.map((e) => e.eventId),
+    ]);
+    receiver.respond(() => 200);
+    (await webhooks.replay(created.id, poisoned.eventId))._unsafeUnwrap();
+    await waitUntil(() => okIds(receiver.requests).length === 2 * later.length + 1, 'the replay');
+    expect(okIds(receiver.requests).slice(later.length)).toEqual(
+      [poisoned, ...later].map((e) => e.eventId),
+    );
+    await waitUntil(
+      async () => (await webhooks.deadLetters(created.id))._unsafeUnwrap().length === 0,
+      'the dead letter resolved',
+    );
+  });
+
+  it('gives up on a receiver that does not answer within the request timeout', async () => {
+    receiver = await startWebhookReceiver();
+    receiver.respond(() => 'hang');
+    const webhooks = engine({
+      requestTimeoutMs: 200,
+      retry: { maxAttempts: 2, initialDelayMs: 10, maxDelayMs: 20 },
+    });
+    const created = (await webhooks.create({ url: receiver.url }))._unsafeUnwrap();
+    (await webhooks.start())._unsafeUnwrap();
+    const e = event('WorkerEphemeralReady', 'w-slow');
+    (await t.bus.store.append(e))._unsafeUnwrap();
+    await waitUntil(
+      async () => (await webhooks.deadLetters(created.id))._unsafeUnwrap().length === 1,
+      'the event dead-lettered',
+    );
+    expect(receiver.requests.map((r) => header(r, 'webhook-id'))).toEqual([e.eventId, e.eventId]);
+    const [dead] = (await webhooks.deadLetters(created.id))._unsafeUnwrap();
+    expect(dead).toMatchObject({ attempts: 2, lastError: expect.stringMatching(/timed out/) });
+    expect((await webhooks.get(created.id))._unsafeUnwrap().delivery).toMatchObject({
+      failures: 2,
+      lastError: expect.stringMatching(/timed out/),
+    });
+  });
+
+  it('sends a request cut by a shutdown again after the restart, with the same webhook-id, not counted as a failure', async () => {
+    receiver = await startWebhookReceiver();
+    receiver.respond(() => 'hang');
+    const first = engine();
+    const created = (await first.create({ url: receiver.url }))._unsafeUnwrap();
+    (await first.start())._unsafeUnwrap();
+    const e = event('WorkerEphemeralReady', 'w-cut');
+    (await t.bus.store.append(e))._unsafeUnwrap();
+    await waitUntil(() => receiver.requests.length === 1, 'the request in flight');
+    await first.stop();
+    expect((await first.get(created.id))._unsafeUnwrap().delivery).toMatchObject({
+      delivered: 0,
+      failures: 0,
+      lastError: null,
+    });
+    receiver.respond(() => 204);
+    const second = engine();
+    (await second.start())._unsafeUnwrap();
+    await waitUntil(() => okIds(receiver.requests).includes(e.eventId), 'the redelivery');
+    expect(receiver.requests.map((r) => [header(r, 'webhook-id'), r.status])).toEqual([
+      [e.eventId, 0],
+      [e.eventId, 204],
+    ]);
+    await waitUntil(
+      async () => (await second.get(created.id))._unsafeUnwrap().delivery.delivered === 1,
+      'the delivery counted',
+    );
+    expect((await second.get(created.id))._unsafeUnwrap().delivery).toMatchObject({
+      failures: 0,
+      lastError: null,
+    });
   });
 });
