@@ -115,6 +115,7 @@ export type {
   LifecycleManagerDeps,
   OperationContext,
   OrphanReport,
+  PolicyChange,
   PolicyChangeOutcome,
   RecoveryReport,
   TerminatedDetails,

@@ -12,6 +12,8 @@ export interface RequestOptions {
 export interface JsonAnswer<T> {
   readonly status: number;
   readonly body: T;
+  /** The response's headers (a policy change's Hodei-Policy-Changed…). */
+  readonly headers?: Headers;
 }
 
 const causeOf = (e: unknown): string => {
@@ -70,7 +72,11 @@ export class HodeiClient {
         cause: causeOf(e),
       })).andThen((text) => {
         try {
-          return ok({ status: response.status, body: JSON.parse(text) as T });
+          return ok({
+            status: response.status,
+            body: JSON.parse(text) as T,
+            headers: response.headers,
+          });
         } catch {
           return err<never, ClientError>({
             type: 'BadResponse',

@@ -24,11 +24,17 @@ interface OptionInfo {
   readonly takesFile: boolean;
 }
 
+/**
+ * Words an option's value may be besides what it parses (`--ttl none` besides a duration),
+ * offered as its choices are.
+ */
+export const valueWords = new WeakMap<Option, readonly string[]>();
+
 const optionInfo = (o: Option): OptionInfo => ({
   flags: [o.short, o.long].filter((f): f is string => f !== undefined),
   description: o.description,
   takesValue: o.required || o.optional,
-  choices: o.argChoices,
+  choices: o.argChoices ?? valueWords.get(o),
   takesId: o.long === '--worker',
   takesFile: o.flags.includes('<file>'),
 });

@@ -8,7 +8,7 @@ const show = (value: unknown): string => {
   return JSON.stringify(value);
 };
 
-/** Events whose last activity is the event itself (its time, its actor): not repeated. */
+/** Events whose last activity is the event itself (its time): only its `by` is shown. */
 const ACTIVITY_EVENTS: ReadonlySet<string> = new Set([
   'WorkerEphemeralReady',
   'WorkerEphemeralBusy',
@@ -18,9 +18,18 @@ const ACTIVITY_EVENTS: ReadonlySet<string> = new Set([
 export const eventDetails = (e: CloudEventJson): string =>
   Object.entries(e.data)
     .filter(([, v]) => v !== null && v !== undefined)
-    .filter(([k]) => k !== 'lastActivity' || !ACTIVITY_EVENTS.has(shortType(e.type)))
-    .map(([k, v]) => `${k}=${show(v)}`)
+    .map(([k, v]) =>
+      k === 'lastActivity' && ACTIVITY_EVENTS.has(shortType(e.type))
+        ? `by=${show(byOf(v))}`
+        : `${k}=${show(v)}`,
+    )
     .join(' ');
+
+/** Who a lastActivity names (`{ at, by }`), `unknown` if it names no one. */
+const byOf = (activity: unknown): string => {
+  const by = (activity as { by?: unknown } | null)?.by;
+  return typeof by === 'string' ? by : 'unknown';
+};
 
 /** The provider of an event, from its source `/hodei/providers/<id>`. */
 export const providerOf = (e: CloudEventJson): string =>

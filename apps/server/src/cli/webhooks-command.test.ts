@@ -1,8 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DeadLetterJson, WebhookJson } from './api-types.js';
 import { createContext, type CliDeps } from './cli-context.js';
@@ -106,6 +107,15 @@ describe('hodei webhooks help', () => {
     expect(bare.stderr).toContain('Usage: hodei webhooks');
   });
 
+  it('suggests --secret-file over --secret in the help of add', async () => {
+    const help = await cliRun(['webhooks', 'add', '--help']);
+    expect(help.stdout).toContain('--secret-file <path>');
+    expect(help.stdout).toMatch(
+      /--secret <secret>\s+the signing secret on the command line: visible to\s+other local users/,
+    );
+    expect(help.stdout).toContain('--secret-file -');
+  });
+
   it.each([['add'], ['ls'], ['inspect'], ['replay'], ['dead-letters']])(
     'webhooks %s takes -o json and --url',
     async (sub) => {
@@ -143,6 +153,90 @@ describe('hodei webhooks add', () => {
       `webhook wh_1 created for http://127.0.0.1:9000/wh_1\nsecret: ${SECRET}\n`,
     );
     expect(run.stderr).toContain('the secret is not shown again');
+    expect(run.stderr).toContain(
+      'warning: --secret is visible to other local users (ps, /proc): prefer --secret-file PATH',
+    );
+  });
+
+  it('reads the secret from --secret-file, without the warning', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hodei-secret-'));
+    try {
+      const file = join(dir, 'secret');
+      await writeFile(file, `${SECRET}\n`, { mode: 0o600 });
+      const created = { ...webhook('wh_f'), secret: SECRET };
+      const run = await webhooks(
+        { 'POST /v1/webhooks': answer(201, created) },
+        'add',
+        'http://127.0.0.1:9000/wh_f',
+        '--secret-file',
+        file,
+        '-q',
+      );
+      expect(run).toMatchObject({ code: 0, stdout: 'wh_f\n', stderr: '' });
+      expect(bodies['POST /v1/webhooks']).toEqual([
+        { url: 'http://127.0.0.1:9000/wh_f', secret: SECRET },
+      ]);
+      const missing = await webhooks(
+        {},
+        'add',
+        'http://127.0.0.1:9000/',
+        '--secret-file',
+        join(dir, 'nope'),
+      );
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain('--secret-file');
+      await writeFile(file, 'whsec_c2hvcnQ=\n');
+      const bad = await webhooks({}, 'add', 'http://127.0.0.1:9000/', '--secret-file', file);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('must be whsec_ and 24 to 64 bytes');
+      expect(bad.stderr).not.toContain('c2hvcnQ');
+      const both = await webhooks(
+        {},
+        'add',
+        'http://127.0.0.1:9000/',
+        '--secret-file',
+        file,
+        '--secret',
+        SECRET,
+      );
+      expect(both.code).toBe(2);
+      expect(both.stderr).toContain('--secret or --secret-file, not both');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads the secret from stdin with --secret-file -', async () => {
+    const created = { ...webhook('wh_s'), secret: SECRET };
+    api = await startFakeApi({ 'POST /v1/webhooks': answer(201, created) });
+    const entry = fileURLToPath(new URL('../cli.ts', import.meta.url));
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        entry,
+        'webhooks',
+        'add',
+        'http://127.0.0.1:9000/wh_s',
+        '--secret-file',
+        '-',
+        '-q',
+        '--url',
+        api.url,
+      ],
+      { env: { ...process.env, HODEI_API_TOKEN: 'fake-token-0000000000', NO_COLOR: '1' } },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.stdin.end(`${SECRET}\n`);
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect({ code, stdout, stderr }).toEqual({ code: 0, stdout: 'wh_s\n', stderr: '' });
+    expect(bodies['POST /v1/webhooks']).toEqual([
+      { url: 'http://127.0.0.1:9000/wh_s', secret: SECRET },
+    ]);
   });
 
   it('sends neither types nor secret when none are given; -q prints only the id', async () => {
@@ -180,7 +274,7 @@ describe('hodei webhooks add', () => {
           message: 'http://10.0.0.1/ matches no allowed prefix (HODEI_WEBHOOK_ALLOWED_URLS)',
           problems: [
             {
-              path: 'url',
+              path: 'body.url',
               message: 'http://10.0.0.1/ matches no allowed prefix (HODEI_WEBHOOK_ALLOWED_URLS)',
             },
           ],
@@ -191,7 +285,7 @@ describe('hodei webhooks add', () => {
     );
     expect(run).toMatchObject({ code: 1, stdout: '' });
     expect(run.stderr).toContain(
-      'HTTP 400 WebhookUrlNotAllowed:\n  - url: http://10.0.0.1/ matches no allowed prefix (HODEI_WEBHOOK_ALLOWED_URLS)',
+      'HTTP 400 WebhookUrlNotAllowed:\n  - body.url: http://10.0.0.1/ matches no allowed prefix (HODEI_WEBHOOK_ALLOWED_URLS)',
     );
   });
 
@@ -232,6 +326,23 @@ describe('hodei webhooks add', () => {
     expect(run.stderr).toContain(message);
     expect(run.stdout).toBe('');
     expect(api?.requests).toEqual([]);
+  });
+
+  it('says how to make room on a 409 WebhookLimitReached, exit 1', async () => {
+    const run = await webhooks(
+      {
+        'POST /v1/webhooks': answer(409, {
+          error: 'WebhookLimitReached',
+          message:
+            'there are already 100 webhooks, the most allowed: delete one first (HODEI_WEBHOOK_MAX)',
+        }),
+      },
+      'add',
+      'http://127.0.0.1:9000/',
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('HTTP 409 WebhookLimitReached: there are already 100 webhooks');
+    expect(run.stderr).toContain("'hodei webhooks rm ID' removes one");
   });
 
   it('never repeats a rejected secret', async () => {
@@ -463,6 +574,25 @@ describe('hodei webhooks replay', () => {
     );
     expect(invalid.code).toBe(1);
     expect(invalid.stderr).toContain('HTTP 400 ValidationFailed:\n  - body.from: no event e-x');
+    // Assigned by \`webhooks\`, which the narrowing of \`api = undefined\` above does not see.
+    await (api as FakeApi | undefined)?.close();
+    api = undefined;
+    const message = 'the cursor c1.OTk6OTk is after the log head c1.MToy';
+    const ahead = await webhooks(
+      {
+        'POST /v1/webhooks/wh_1/replay': answer(400, {
+          error: 'InvalidReplayFrom',
+          message,
+          problems: [{ path: 'body.from', message }],
+        }),
+      },
+      'replay',
+      'wh_1',
+      '--from',
+      'c1.OTk6OTk',
+    );
+    expect(ahead).toMatchObject({ code: 1, stdout: '' });
+    expect(ahead.stderr).toContain(`HTTP 400 InvalidReplayFrom:\n  - body.from: ${message}`);
   });
 });
 

@@ -2,7 +2,9 @@ import { spawnSync } from 'node:child_process';
 import type { IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createContext, type CliDeps } from './cli-context.js';
+import type { ServerResponse } from 'node:http';
 import { bashCompletion } from './completion.js';
+import { eventDetails } from './event-format.js';
 import {
   cliRun,
   sendJson,
@@ -30,6 +32,15 @@ const bodyOf = (req: IncomingMessage): Promise<unknown> =>
     req.on('data', (c: Buffer) => (text += c.toString()));
     req.on('end', () => resolve(text === '' ? undefined : JSON.parse(text)));
   });
+
+/** A policy change's answer, its Hodei-Policy-Changed naming `changed`. */
+const sendChange = (res: ServerResponse, body: unknown, changed: readonly string[]) => {
+  res.writeHead(200, {
+    'content-type': 'application/json',
+    'hodei-policy-changed': changed.join(','),
+  });
+  res.end(JSON.stringify(body));
+};
 
 const MINUTE = 60_000;
 const isoIn = (ms: number) => new Date(Date.now() + ms).toISOString();
@@ -68,7 +79,10 @@ describe('hodei workers extend', () => {
       'PATCH /v1/workers/w1/policy': (req, res) =>
         void bodyOf(req).then((b) => {
           bodies.push(b);
-          sendJson(res, 200, agentJson('w1', 2 * 60 * MINUTE + 30_000, 200 * MINUTE));
+          sendChange(res, agentJson('w1', 2 * 60 * MINUTE + 30_000, 200 * MINUTE), [
+            'maxLifetimeSeconds',
+            'idleTimeoutSeconds',
+          ]);
         }),
     });
     const run = await cliRun([
@@ -102,31 +116,36 @@ describe('hodei workers extend', () => {
       },
     ]);
     expect(run.stdout).toMatch(
-      /^worker w1 changed; next: lifetime \(LifetimeExceeded\) at \S+Z \(in 120m\)\n$/,
+      /^worker w1 changed maxLifetimeSeconds, idleTimeoutSeconds; next: lifetime \(LifetimeExceeded\) at \S+Z \(in 120m\)\n$/,
     );
   });
 
-  it('--add reads the current lifetime first, then asks for it plus the addition', async () => {
+  it('--add asks the server to extend the lifetime it has then, in one request', async () => {
     const bodies: unknown[] = [];
     const url = await serve({
-      'GET /v1/workers/w1': (_req, res) =>
-        sendJson(res, 200, agentJson('w1', 10 * MINUTE, 5 * MINUTE, 1800)),
       'PATCH /v1/workers/w1/policy': (req, res) =>
         void bodyOf(req).then((b) => {
           bodies.push(b);
-          sendJson(res, 200, agentJson('w1', 40 * MINUTE, 5 * MINUTE, 3600));
+          sendChange(res, agentJson('w1', 40 * MINUTE, 5 * MINUTE, 3600), ['maxLifetimeSeconds']);
         }),
     });
     const run = await cliRun(['workers', 'extend', 'w1', '--add', '30m', '--url', url]);
     expect(run.code).toBe(0);
-    expect(api?.requests.map((r) => r.route)).toEqual([
-      'GET /v1/workers/w1',
-      'PATCH /v1/workers/w1/policy',
-    ]);
-    expect(bodies).toEqual([{ maxLifetimeSeconds: 3600 }]);
+    expect(api?.requests.map((r) => r.route)).toEqual(['PATCH /v1/workers/w1/policy']);
+    expect(bodies).toEqual([{ extendLifetimeBySeconds: 1800 }]);
     expect(run.stdout).toMatch(
-      /^worker w1 changed \(maxLifetime 3600s\); next: idle \(IdleTimeout\)/,
+      /^worker w1 changed maxLifetimeSeconds \(maxLifetime 3600s\); next: idle \(IdleTimeout\)/,
     );
+  });
+
+  it('says "no change" when the server changed nothing', async () => {
+    const url = await serve({
+      'PATCH /v1/workers/w1/policy': (_req, res) =>
+        sendChange(res, agentJson('w1', 60 * MINUTE, 5 * MINUTE), []),
+    });
+    const run = await cliRun(['workers', 'extend', 'w1', '--lifetime', '1h', '--url', url]);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(run.stdout).toMatch(/^worker w1: no change; next: idle \(IdleTimeout\)/);
   });
 
   it('prints the JSON the API answers with -o json', async () => {
@@ -170,6 +189,7 @@ describe('hodei workers extend', () => {
       [],
       ['--lifetime', 'soon'],
       ['--add', '0'],
+      ['--lifetime', '0'],
       ['--ttl', '1.5s'],
     ]) {
       const run = await cliRun(['workers', 'extend', 'w1', ...args, '--url', url]);
@@ -213,6 +233,8 @@ describe('hodei workers heartbeat', () => {
     expect(run.stderr).toContain('worker w1 is terminated');
     const bad = await cliRun(['workers', 'heartbeat', 'w1', '--by', 'x'.repeat(129), '--url', url]);
     expect(bad.code).toBe(2);
+    const blank = await cliRun(['workers', 'heartbeat', 'w1', '--by', '  ', '--url', url]);
+    expect(blank.code).toBe(2);
   });
 });
 
@@ -312,7 +334,31 @@ describe('completion', () => {
       ]),
     );
     expect(complete(['hodei', 'workers', 'heartbeat', '--'])).toContain('--by');
+    expect(complete(['hodei', 'workers', 'extend', 'w1', '--ttl', ''])).toEqual(['none']);
     expect(complete(['hodei', 'workers', 'run', '--exp'])).toEqual(['--expiry-warning']);
     expect(script).toMatch(/'\/workers\/extend'\) words='[^']*'; ids='workers'/);
+  });
+});
+
+describe('hodei events: the details of an event', () => {
+  it('shows who a ready or busy event’s activity was by, and a later event’s whole activity', () => {
+    const event = (type: string, data: Record<string, unknown>) => ({
+      specversion: '1.0',
+      id: 'e1',
+      type: `io.hodei.lifecycle.${type}`,
+      source: '/hodei/providers/p',
+      time: '2026-01-01T00:00:00.000Z',
+      datacontenttype: 'application/json',
+      data,
+    });
+    const activity = { at: '2026-01-01T00:00:00.000Z', by: 'dispatcher-7' };
+    expect(
+      eventDetails(event('WorkerEphemeralReady', { workerId: 'w1', lastActivity: activity })),
+    ).toBe('workerId=w1 by=dispatcher-7');
+    expect(
+      eventDetails(
+        event('WorkerEphemeralTerminating', { reason: 'IdleTimeout', lastActivity: activity }),
+      ),
+    ).toBe(`reason=IdleTimeout lastActivity=${JSON.stringify(activity)}`);
   });
 });

@@ -2,6 +2,7 @@ import type { Logger } from '@hodei/domain';
 import { type PostgresEventBus, PostgresWebhooks, UrlAllowlist } from '@hodei/postgres-event-bus';
 import { instanceCachingFactory, type DependencyContainer } from 'tsyringe';
 import type { ServerConfig } from '../config/config.js';
+import { SERVER_VERSION } from '../metrics/build-info.js';
 import { webhookService } from '../webhooks/webhook-service.js';
 import type { ShutdownList } from './shutdown-list.js';
 import { TOKENS } from './tokens.js';
@@ -23,6 +24,8 @@ export function createWebhooks(
     bus,
     allowlist: allowlist.value,
     retry: { maxAttempts: config.webhooks.maxAttempts },
+    maxWebhooks: config.webhooks.maxWebhooks,
+    userAgent: `hodei/${SERVER_VERSION}`,
     logger,
   });
 }

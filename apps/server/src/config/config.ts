@@ -66,6 +66,8 @@ export interface ServerConfig {
   readonly eventLog: EventLogConfig;
   /** The webhook allowlist and delivery attempts (webhooks need DATABASE_URL). */
   readonly webhooks: WebhookConfig;
+  /** The dashboard at `/ui` (HODEI_UI_ENABLED) and how long its sessions last. */
+  readonly ui: { readonly enabled: boolean; readonly sessionTtlMs: number };
 }
 
 export const DEFAULT_WORKER_IMAGE = 'hodei/worker:0.1.0';
@@ -131,6 +133,17 @@ export function parseConfig(env: Env): Result<ServerConfig, ConfigProblem[]> {
     observability: readObservabilityConfig(reader),
     eventLog: readEventLogConfig(reader),
     webhooks: readWebhookConfig(reader),
+    ui: {
+      enabled: reader.boolean('HODEI_UI_ENABLED', true),
+      sessionTtlMs:
+        reader.integer(
+          'HODEI_SESSION_TTL_SECONDS',
+          43_200,
+          1,
+          30 * day,
+          'whole seconds from 1 to 2592000 (30 days)',
+        ) * 1000,
+    },
   };
   // Every docker provider's settings: the shared ones first, so a bad shared variable is
   // named once, then each provider's own over them.

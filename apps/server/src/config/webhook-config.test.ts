@@ -8,8 +8,11 @@ const read = (env: Record<string, string>) => {
 };
 
 describe('the webhook configuration', () => {
-  it('allows no target and tries 8 times by default', () => {
-    expect(read({})).toEqual({ config: { allowedUrls: [], maxAttempts: 8 }, problems: [] });
+  it('allows no target, tries 8 times and takes 100 webhooks by default', () => {
+    expect(read({})).toEqual({
+      config: { allowedUrls: [], maxAttempts: 8, maxWebhooks: 100 },
+      problems: [],
+    });
   });
 
   it('reads the allowlist as normalised prefixes and the attempts', () => {
@@ -17,10 +20,12 @@ describe('the webhook configuration', () => {
       read({
         HODEI_WEBHOOK_ALLOWED_URLS: ' https://Hooks.Example.com , http://127.0.0.1:9000/in',
         HODEI_WEBHOOK_MAX_ATTEMPTS: '3',
+        HODEI_WEBHOOK_MAX: '5',
       }).config,
     ).toEqual({
       allowedUrls: ['https://hooks.example.com/', 'http://127.0.0.1:9000/in'],
       maxAttempts: 3,
+      maxWebhooks: 5,
     });
   });
 
@@ -28,10 +33,12 @@ describe('the webhook configuration', () => {
     const { problems } = read({
       HODEI_WEBHOOK_ALLOWED_URLS: 'https://ok.example/,ftp://files.example/',
       HODEI_WEBHOOK_MAX_ATTEMPTS: '0',
+      HODEI_WEBHOOK_MAX: '0',
     });
     expect(problems.map((p) => p.variable)).toEqual([
       'HODEI_WEBHOOK_ALLOWED_URLS',
       'HODEI_WEBHOOK_MAX_ATTEMPTS',
+      'HODEI_WEBHOOK_MAX',
     ]);
   });
 });

@@ -1,7 +1,11 @@
-import { maxLifetimeProblem } from '../workers/create-request.js';
+import {
+  CREATE_POLICY_PATH,
+  maxLifetimeProblem,
+  policyProblem,
+} from '../workers/create-request.js';
 import type { WebhookServiceError } from '../webhooks/webhook-service.js';
 import type { WorkerServiceError } from '../workers/service.errors.js';
-import { ALLOWED_URLS_VARIABLE } from '../config/webhook-config.js';
+import { ALLOWED_URLS_VARIABLE, MAX_WEBHOOKS_VARIABLE } from '../config/webhook-config.js';
 
 export interface ErrorBody {
   readonly error: string;
@@ -27,6 +31,7 @@ export function statusOf(error: HttpError): number {
     case 'WebhookNotFound':
       return 404;
     case 'WebhooksNeedDatabase':
+    case 'WebhookLimitReached':
       return 409;
     case 'EventStoreUnavailable':
       return 503;
@@ -36,6 +41,7 @@ export function statusOf(error: HttpError): number {
     case 'InvalidWorkerSpec':
     case 'InvalidPolicy':
     case 'PolicyLimitExceeded':
+    case 'PolicyRefused':
     case 'ImagePullFailed':
       return 400;
     case 'WorkerNotFound':
@@ -80,22 +86,25 @@ export function bodyOf(error: HttpError): ErrorBody {
 
 function bodyOfError(error: HttpError): ErrorBody {
   switch (error.type) {
+    // The paths as the body schema's refusals name them (`body.url`).
     case 'InvalidWebhook':
       return {
         error: error.type,
         message: error.message,
-        problems: [{ path: error.field, message: error.message }],
+        problems: [{ path: `body.${error.field}`, message: error.message }],
       };
     case 'WebhookUrlNotAllowed': {
       // The operator's setting named, so the caller knows whom to ask.
       const message = `${error.message} (${ALLOWED_URLS_VARIABLE})`;
-      return { error: error.type, message, problems: [{ path: 'url', message }] };
+      return { error: error.type, message, problems: [{ path: 'body.url', message }] };
     }
+    case 'WebhookLimitReached':
+      return { error: error.type, message: `${error.message} (${MAX_WEBHOOKS_VARIABLE})` };
     case 'InvalidReplayFrom':
       return {
         error: error.type,
         message: error.message,
-        problems: [{ path: 'from', message: error.message }],
+        problems: [{ path: 'body.from', message: error.message }],
       };
     case 'EventStoreFailure':
       // A fault: its detail goes to the log (see `failureBehind`), not to the caller.
@@ -104,18 +113,20 @@ function bodyOfError(error: HttpError): ErrorBody {
       return { error: error.type, message: error.message, problems: error.problems };
     case 'InvalidWorkerSpec':
       return { error: error.type, message: error.message, problems: error.problems };
-    case 'InvalidPolicy':
+    case 'PolicyRefused':
+      return { error: error.error, message: error.message, problems: error.problems };
+    case 'InvalidPolicy': {
+      // A create's policy (a change's is mapped by its service): in seconds, never ms.
+      const problems = error.problems.map((p) => policyProblem(p, CREATE_POLICY_PATH));
       return {
         error: error.type,
-        message: error.message,
-        problems: error.problems.map((p) => ({
-          path: 'field' in p ? `policy.${p.field}Seconds` : 'policy',
-          message: p.message,
-        })),
+        message: problems.map((p) => `${p.path}: ${p.message}`).join('; '),
+        problems,
       };
+    }
     case 'PolicyLimitExceeded': {
       // The operator's setting named, in the request's unit.
-      const problem = maxLifetimeProblem(error.value, error.limit, 'policy.');
+      const problem = maxLifetimeProblem(error.value, error.limit, CREATE_POLICY_PATH);
       return {
         error: error.type,
         message: `${problem.path}: ${problem.message}`,

@@ -15,9 +15,20 @@ const NO_DATABASE = [
   409,
   'The server runs without DATABASE_URL: webhooks need PostgreSQL',
 ] as const;
+const CREATE_CONFLICT = [
+  409,
+  'The server runs without DATABASE_URL (`WebhooksNeedDatabase`), or there are already HODEI_WEBHOOK_MAX webhooks (`WebhookLimitReached`)',
+] as const;
 const NOT_FOUND = [404, 'No such webhook'] as const;
 const BAD_ID = [400, 'The id is not a webhook id (a UUID), or the body is not JSON'] as const;
 const STORE_DOWN = [503, 'PostgreSQL cannot be reached; retry'] as const;
+
+/** How events reach a webhook, dead letters and a narrowed allowlist included. */
+const DELIVERY = [
+  'Each event is POSTed as a CloudEvent (`application/cloudevents+json`) with the Standard Webhooks headers `webhook-id` (the event id, the same on every retry), `webhook-timestamp` and `webhook-signature`, and `User-Agent: hodei/<version>`; a 2xx delivers it. Delivery is at least once and in log order: one request at a time, an event retried with backoff until it succeeds or HODEI_WEBHOOK_MAX_ATTEMPTS requests have failed.',
+  "Order after a dead letter: an event given up on is skipped, not waited for. It goes to `GET /v1/webhooks/{id}/dead-letters` and the later events (of the same worker too) are sent on, so a receiver may see a worker's later events without the one dead-lettered. A replay from its event id (`POST /v1/webhooks/{id}/replay` with `from` = the event id) sends it and every event after it again, in log order.",
+  'A webhook whose URL the allowlist no longer allows (HODEI_WEBHOOK_ALLOWED_URLS narrowed) is sent nothing: each event is dead-lettered at once, without retries, with `lastError` `url refused: …`.',
+].join('\n\n');
 
 const failWith = (reply: FastifyReply, error: WebhookServiceError): FastifyReply =>
   reply.code(statusOf(error)).send(bodyOf(error));
@@ -40,6 +51,7 @@ function addCreateAndListRoutes(app: FastifyInstance, service: WebhookService): 
       schema: {
         operationId: 'createWebhook',
         summary: 'Create a webhook: the events from now on are POSTed to its URL, signed',
+        description: DELIVERY,
         tags,
         security,
         body: { $ref: 'CreateWebhookRequest#' },
@@ -48,10 +60,10 @@ function addCreateAndListRoutes(app: FastifyInstance, service: WebhookService): 
           ...errors(
             [
               400,
-              'A field is invalid (`problems` names it), or the URL starts with none of the prefixes of HODEI_WEBHOOK_ALLOWED_URLS',
+              'A field is invalid (`problems` names it: `body.url`, `body.types`, `body.secret`), the URL carries an encoded `/`, `\\` or `.` (`%2f`, `%5c`, `%2e`), or it is under none of the prefixes of HODEI_WEBHOOK_ALLOWED_URLS',
             ],
             401,
-            NO_DATABASE,
+            CREATE_CONFLICT,
             413,
             415,
             STORE_DOWN,
@@ -153,7 +165,7 @@ function addReplayRoute(app: FastifyInstance, service: WebhookService): void {
           ...errors(
             [
               400,
-              'The id is not a webhook id, or `from` is no event cursor, stored event id or ISO 8601 time',
+              'The id is not a webhook id, or `from` is no event cursor, stored event id or ISO 8601 time, or a cursor after the log head (`InvalidReplayFrom`, `problems` names `body.from`)',
             ],
             401,
             NOT_FOUND,

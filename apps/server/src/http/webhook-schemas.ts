@@ -1,13 +1,18 @@
 /** The webhook components of the OpenAPI document (`schemas.ts` lists them among the shared). */
 
 const UUID = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+/** Ids are taken in either case (answers show them in lower case). */
+const ANY_CASE_UUID =
+  '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const;
 
 export const webhookIdParams = {
   type: 'object',
   required: ['id'],
   additionalProperties: false,
-  properties: { id: { type: 'string', pattern: UUID, description: 'the webhook id (a UUID)' } },
+  properties: {
+    id: { type: 'string', pattern: ANY_CASE_UUID, description: 'the webhook id (a UUID)' },
+  },
 } as const;
 
 export const webhookDeliverySchema = {
@@ -56,7 +61,8 @@ const WEBHOOK_PROPERTIES = {
 
 export const webhookSchema = {
   $id: 'Webhook',
-  description: 'A webhook: the events POSTed to `url`, signed (Standard Webhooks)',
+  description:
+    'A webhook: the events POSTed to `url`, signed (Standard Webhooks), at least once and in log order; an event dead-lettered after its last try is skipped and the later ones go on (a replay from its id sends it and them again, in order)',
   type: 'object',
   additionalProperties: false,
   required: ['id', 'url', 'types', 'createdAt', 'delivery'],

@@ -4,11 +4,12 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SERVER_VERSION } from '../metrics/build-info.js';
 import { createTestDatabase, tempDataDir, type TestDatabase } from '../testing/server-process.js';
 import { eventually, startTestServer, type TestServer } from '../testing/test-server.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const RECEIVER = join(here, 'webhook-receiver.child.ts');
+const RECEIVER = join(here, '..', 'testing', 'webhook-receiver.child.ts');
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -27,6 +28,7 @@ interface ReceivedLine {
   readonly verified: boolean;
   readonly id?: string;
   readonly subject?: string;
+  readonly userAgent?: string;
 }
 
 const receivedIn = (file: string): ReceivedLine[] =>
@@ -81,6 +83,7 @@ describe('webhooks over HTTP, on PostgreSQL', () => {
         HODEI_LOG_LEVEL: 'debug',
         HODEI_WEBHOOK_ALLOWED_URLS: `http://127.0.0.1:${port}/hooks/`,
         HODEI_WEBHOOK_MAX_ATTEMPTS: '100',
+        HODEI_WEBHOOK_MAX: '4',
       },
       { logDestination: logFile },
     );
@@ -109,6 +112,9 @@ describe('webhooks over HTTP, on PostgreSQL', () => {
     const id = created.body.id as string;
     const got = await t.api('GET', `/v1/webhooks/${id}`);
     expect(got.status).toBe(200);
+    const upper = await t.api('GET', `/v1/webhooks/${id.toUpperCase()}`);
+    expect(upper.status).toBe(200);
+    expect(upper.body.id).toBe(id);
     expect(got.body).not.toHaveProperty('secret');
     const listed = await t.api('GET', '/v1/webhooks');
     expect(listed.body.items.map((w: { id: string }) => w.id)).toContain(id);
@@ -121,6 +127,29 @@ describe('webhooks over HTTP, on PostgreSQL', () => {
     const badFrom = await t.api('POST', `/v1/webhooks/${id}/replay`, { body: { from: 'soon' } });
     expect(badFrom.status).toBe(400);
     expect(badFrom.body.error).toBe('InvalidReplayFrom');
+    expect(badFrom.body.problems).toEqual([{ path: 'body.from', message: expect.any(String) }]);
+    const head = replayed.body.delivery.cursor as string;
+    const [tx, position] = Buffer.from(head.slice(3), 'base64url').toString().split(':');
+    const ahead = `c1.${Buffer.from(`${tx}:${BigInt(position ?? '0') + 1000n}`).toString('base64url')}`;
+    const pastHead = await t.api('POST', `/v1/webhooks/${id}/replay`, { body: { from: ahead } });
+    expect(pastHead.status).toBe(400);
+    expect(pastHead.body).toMatchObject({
+      error: 'InvalidReplayFrom',
+      message: expect.stringContaining('after the log head'),
+    });
+    for (const from of [
+      `c1.${Buffer.from('99999999999999999999:1').toString('base64url')}`,
+      `c1.${Buffer.from('1:9999999999999999999').toString('base64url')}`,
+      '2025-02-30T00:00:00Z',
+    ]) {
+      const refused = await t.api('POST', `/v1/webhooks/${id}/replay`, { body: { from } });
+      expect([refused.status, refused.body.error]).toEqual([400, 'InvalidReplayFrom']);
+    }
+    // Refused or not, the replays left it delivering.
+    await eventually(
+      () => t.api('GET', `/v1/webhooks/${id}`),
+      (r) => r.body.delivery.active === true,
+    );
     expect((await t.api('DELETE', `/v1/webhooks/${id}`)).status).toBe(204);
     expect((await t.api('GET', `/v1/webhooks/${id}`)).status).toBe(404);
     expect((await t.api('DELETE', `/v1/webhooks/${id}`)).status).toBe(404);
@@ -139,7 +168,21 @@ describe('webhooks over HTTP, on PostgreSQL', () => {
       body: { url: `http://127.0.0.1:${port}/hooks/x`, secret: 'whsec_c2hvcnQ=' },
     });
     expect(badSecret.status).toBe(400);
-    expect(badSecret.body.problems).toEqual([{ path: 'secret', message: expect.any(String) }]);
+    expect(badSecret.body.problems).toEqual([{ path: 'body.secret', message: expect.any(String) }]);
+    expect(outside.body.problems).toEqual([{ path: 'body.url', message: expect.any(String) }]);
+    const schemaRefused = await t.api('POST', '/v1/webhooks', { body: { url: '' } });
+    expect(schemaRefused.body.problems).toEqual([
+      { path: 'body.url', message: expect.any(String) },
+    ]);
+    const encoded = await t.api('POST', '/v1/webhooks', {
+      body: { url: `http://127.0.0.1:${port}/hooks/..%2Fadmin` },
+    });
+    expect(encoded.status).toBe(400);
+    expect(encoded.body).toMatchObject({
+      error: 'InvalidWebhook',
+      message: expect.stringContaining('encoded'),
+      problems: [{ path: 'body.url', message: expect.stringContaining('%2f') }],
+    });
     const none = await noDb.api('POST', '/v1/webhooks', { body: { url: 'http://x/' } });
     expect(none.status).toBe(409);
     expect(none.body).toEqual({
@@ -191,6 +234,7 @@ describe('webhooks over HTTP, on PostgreSQL', () => {
     expect(log.length).toBeGreaterThanOrEqual(workers.length * 4);
     expect(done.every((l) => l.verified)).toBe(true);
     expect(done.every((l) => l.webhookId === l.id)).toBe(true);
+    expect(done.every((l) => l.userAgent === `hodei/${SERVER_VERSION}`)).toBe(true);
     for (const w of workers) {
       const expected = log.filter((e) => e.subject === w).map((e) => e.event_id);
       const firsts = [...new Set(done.filter((l) => l.subject === w).map((l) => l.id))];
@@ -206,5 +250,34 @@ describe('webhooks over HTTP, on PostgreSQL', () => {
       (r) => r.body.delivery.delivered >= log.length,
     );
     expect(state.body.delivery).toMatchObject({ deadLettered: 0, active: true, lastError: null });
+  });
+
+  it('refuses a webhook past HODEI_WEBHOOK_MAX with 409 WebhookLimitReached', async () => {
+    const created: string[] = [];
+    for (;;) {
+      const answer = await t.api('POST', '/v1/webhooks', {
+        body: { url: `http://127.0.0.1:${port}/hooks/cap` },
+      });
+      if (answer.status !== 201) {
+        expect(answer.status).toBe(409);
+        expect(answer.body).toEqual({
+          error: 'WebhookLimitReached',
+          message: expect.stringContaining('HODEI_WEBHOOK_MAX'),
+        });
+        break;
+      }
+      created.push(answer.body.id as string);
+      expect(created.length).toBeLessThanOrEqual(4);
+    }
+    expect((await t.api('GET', '/v1/webhooks')).body.items).toHaveLength(4);
+    for (const id of created) await t.api('DELETE', `/v1/webhooks/${id}`);
+  });
+
+  it('answers a DELETE that carries a compressed body with 415, as its document says', async () => {
+    const answer = await t.api('DELETE', '/v1/webhooks/00000000-0000-4000-8000-000000000000', {
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      raw: '{}',
+    });
+    expect(answer.status).toBe(415);
   });
 });

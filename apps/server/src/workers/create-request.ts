@@ -1,6 +1,8 @@
 import {
   EphemeralWorkerPolicy,
+  MAX_DURATION,
   parseWorkerId,
+  type PolicyError,
   type IdGenerator,
   type PolicyOverride,
   type Problem,
@@ -71,19 +73,14 @@ export function parseCreateRequest(
   const id = request.id === undefined ? ok(defaults.ids.workerId()) : parseWorkerId(request.id);
   if (id.isErr()) problems.push({ path: 'id', message: id.error.message });
   const base = entry?.policy ?? lookup.defaultEntry.policy;
+  // The operator's cap first: a maxLifetime that breaks another rule as well is named for it.
+  const cap = defaults.maxLifetimeCap;
+  const asked = request.policy?.maxLifetimeSeconds;
+  const aboveCap = cap !== undefined && asked !== undefined && asked * SECOND > cap;
+  if (aboveCap) problems.push(maxLifetimeProblem(asked * SECOND, cap, CREATE_POLICY_PATH));
   const policy = EphemeralWorkerPolicy.merge(base, cappedOverride(request.policy, base, defaults));
   if (policy.isErr()) {
-    for (const p of policy.error) {
-      problems.push({
-        path: `policy.${'field' in p ? toSecondsField(p.field) : ''}`,
-        message: p.message,
-      });
-    }
-  } else if (
-    defaults.maxLifetimeCap !== undefined &&
-    policy.value.maxLifetime > defaults.maxLifetimeCap
-  ) {
-    problems.push(maxLifetimeProblem(policy.value.maxLifetime, defaults.maxLifetimeCap, 'policy.'));
+    for (const p of policy.error) problems.push(policyProblem(p, CREATE_POLICY_PATH));
   }
   if (request.readiness !== undefined && request.mode !== 'agent') {
     problems.push({
@@ -123,9 +120,13 @@ export function policyOverride(p: PolicyRequest): PolicyOverride {
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
 }
 
+/** Where a create's policy fields are, as the schema's errors name them. */
+export const CREATE_POLICY_PATH = 'body.policy.';
+
 /**
  * The request's policy override; a provider default above HODEI_MAX_LIFETIME_SECONDS is cut to
- * it (only a maxLifetime the request asks for is refused).
+ * it (only a maxLifetime the request asks for is refused), and so are the default idle and
+ * startup timeouts the request does not set, which may not pass the lifetime.
  */
 function cappedOverride(
   requested: PolicyRequest | undefined,
@@ -135,13 +136,41 @@ function cappedOverride(
   const override = requested === undefined ? undefined : policyOverride(requested);
   if (cap === undefined || override?.maxLifetime !== undefined || base.maxLifetime <= cap)
     return override;
-  return { ...override, maxLifetime: cap };
+  const cut = (field: 'idleTimeout' | 'startupTimeout') =>
+    override?.[field] === undefined && base[field] > cap ? { [field]: cap } : {};
+  return { ...override, maxLifetime: cap, ...cut('idleTimeout'), ...cut('startupTimeout') };
 }
 
 /** A maxLifetime past HODEI_MAX_LIFETIME_SECONDS, named as the request's field. */
-export const maxLifetimeProblem = (valueMs: number, capMs: number, prefix: string): Problem => ({
-  path: `${prefix}maxLifetimeSeconds`,
+export const maxLifetimeProblem = (
+  valueMs: number,
+  capMs: number,
+  prefix: string,
+  field = 'maxLifetimeSeconds',
+): Problem => ({
+  path: `${prefix}${field}`,
   message: `${valueMs / SECOND} s is above the operator's cap HODEI_MAX_LIFETIME_SECONDS=${capMs / SECOND}`,
 });
 
-const toSecondsField = (field: string): string => `${field}Seconds`;
+/**
+ * A policy problem of the domain as the API names it: the request's `…Seconds` field under
+ * `prefix` (`body.policy.` at create, `body.` for a change) and a message in seconds, built here
+ * from the field and its value (the domain's own message speaks in milliseconds).
+ */
+export function policyProblem(p: PolicyError, prefix: string): Problem {
+  if (p.type === 'UnknownPolicyField')
+    return { path: `${prefix}${p.field}`, message: 'is not a policy field' };
+  if (p.type === 'ProviderOnlyPolicyField')
+    return {
+      path: `${prefix}${p.field}`,
+      message: 'belongs to the provider and cannot be set per worker',
+    };
+  const path = `${prefix}${p.field}Seconds`;
+  const v = p.value;
+  if (typeof v !== 'number' || !Number.isInteger(v))
+    return { path, message: 'must be a whole number of seconds' };
+  if (v < 0 || v > MAX_DURATION)
+    return { path, message: `must be between 0 and ${MAX_DURATION / SECOND} seconds (30 days)` };
+  if (v === 0) return { path, message: 'must be greater than 0' };
+  return { path, message: `${v / SECOND} s must not exceed maxLifetimeSeconds` };
+}

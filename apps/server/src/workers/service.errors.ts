@@ -18,6 +18,13 @@ export type WorkerServiceError =
   | { readonly type: 'LifecycleDisabled'; readonly message: string }
   | { readonly type: 'NotAnAgent'; readonly workerId: string; readonly message: string }
   | {
+      /** A policy the domain refused, named as the request's fields (seconds, its path). */
+      readonly type: 'PolicyRefused';
+      readonly error: 'InvalidPolicy' | 'PolicyLimitExceeded';
+      readonly message: string;
+      readonly problems: readonly Problem[];
+    }
+  | {
       readonly type: 'ProviderNotRecovered';
       readonly providerId: string;
       readonly message: string;

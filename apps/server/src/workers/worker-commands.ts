@@ -57,7 +57,7 @@ export class WorkerCommands {
     const moved = await (to === 'ready'
       ? manager.markWorkerReady(workerId, ctx)
       : manager.markWorkerBusy(workerId, ctx));
-    return moved.map(workerView);
+    return moved.map((w) => workerView(w, this.deps.now()));
   }
 
   /**
@@ -86,7 +86,7 @@ export class WorkerCommands {
       const removed = await lifecycle.managed.destroyWorker(handle, undefined, ctx);
       if (removed.isErr()) return err(removed.error);
       this.deps.fingerprints.forget(workerId);
-      return ok({ worker: workerView(worker), finished: true });
+      return ok({ worker: workerView(worker, this.deps.now()), finished: true });
     }
     const terminating = await lifecycle.manager.startTermination(
       workerId,
@@ -119,13 +119,17 @@ export class WorkerCommands {
       return result;
     })();
     this.deps.jobs.track(job);
-    if (!wait) return ok({ worker: workerView(terminating.value), finished: false });
+    if (!wait)
+      return ok({ worker: workerView(terminating.value, this.deps.now()), finished: false });
     const done = await job;
     if (done.isErr()) return err(done.error);
     const after = lifecycle.manager.getWorker(workerId);
     const now = this.deps.now();
     return ok({
-      worker: workerView(after ?? { ...terminating.value, state: 'terminated', terminatedAt: now }),
+      worker: workerView(
+        after ?? { ...terminating.value, state: 'terminated', terminatedAt: now },
+        now,
+      ),
       finished: true,
     });
   }

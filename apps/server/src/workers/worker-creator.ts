@@ -26,6 +26,8 @@ export interface CreateOutcome {
 export interface CreatorLimits extends CreateDefaults {
   /** Live workers per provider (HODEI_MAX_WORKERS). */
   readonly maxWorkers: number;
+  /** The service's clock, for the deadlines in the answer. */
+  readonly now: () => number;
 }
 
 /** Creation with idempotency by id, the per-provider quota and policy overrides. */
@@ -104,7 +106,7 @@ export class WorkerCreator {
     }
     const worker = lifecycle.manager.getWorker(workerId);
     if (worker === undefined) return err(workerNotFound(workerId));
-    return ok({ worker: workerView(worker), created: true });
+    return ok({ worker: workerView(worker, this.limits.now()), created: true });
   }
 
   /** Lifecycle management off: the provider alone, as in the seed's fallback. */
@@ -144,7 +146,7 @@ export class WorkerCreator {
         message: `worker ${worker.id} exists with another spec`,
       });
     }
-    return ok({ worker: workerView(worker), created: false });
+    return ok({ worker: workerView(worker, this.limits.now()), created: false });
   }
 }
 

@@ -1,7 +1,26 @@
-import type { LifecycleManager, OperationContext } from '@hodei/domain';
+import {
+  OWNERSHIP_LABELS,
+  type LifecycleError,
+  type LifecycleManager,
+  type OperationContext,
+  type OverridableField,
+  type PolicyChange,
+  type Worker,
+} from '@hodei/domain';
 import { err, ok, type Result } from 'neverthrow';
-import { policyOverride, type PolicyRequest } from './create-request.js';
-import { validationFailed, workerNotFound, type WorkerServiceError } from './service.errors.js';
+import {
+  maxLifetimeProblem,
+  policyOverride,
+  policyProblem,
+  type PolicyRequest,
+} from './create-request.js';
+import type { ProviderEntry } from './provider-entry.js';
+import {
+  describeError,
+  validationFailed,
+  workerNotFound,
+  type WorkerServiceError,
+} from './service.errors.js';
 import type { WorkerLookup } from './worker-lookup.js';
 import { workerView, type WorkerView } from './worker-view.js';
 
@@ -15,8 +34,27 @@ export const POLICY_REQUEST_FIELDS = [
   'expiryWarningSeconds',
 ] as const satisfies readonly (keyof PolicyRequest)[];
 
+/** The body of `PATCH /v1/workers/{id}/policy`: the create's fields, or a relative extension. */
+export interface PolicyChangeRequest extends PolicyRequest {
+  /** Added to the lifetime the worker has when the change applies (under its lock). */
+  readonly extendLifetimeBySeconds?: number;
+}
+
+/** A change's answer: the worker, and the fields that changed (`…Seconds`; none: no change). */
+export interface PolicyChangeView {
+  readonly worker: WorkerView;
+  readonly changed: readonly string[];
+}
+
 /** Who touched a worker when a heartbeat does not say. */
 export const DEFAULT_HEARTBEAT_BY = 'api';
+
+/** Where a change's fields are, as the schema's errors name them. */
+const CHANGE_PATH = 'body.';
+const SECOND = 1000;
+
+/** The request's name of a policy field. */
+const secondsName = (field: OverridableField): string => `${field}Seconds`;
 
 /**
  * What changes a running worker without moving its state: a policy change (an extension, a
@@ -24,53 +62,164 @@ export const DEFAULT_HEARTBEAT_BY = 'api';
  * keeps the deadlines.
  */
 export class WorkerPolicyCommands {
-  constructor(private readonly lookup: WorkerLookup) {}
+  constructor(
+    private readonly lookup: WorkerLookup,
+    /** The service's clock, for the deadlines in the answer. */
+    private readonly now: () => number,
+  ) {}
 
   /** PATCH semantics: the given fields merged onto the worker's policy, validated as at create. */
   async changePolicy(
     workerId: string,
-    request: PolicyRequest,
+    request: PolicyChangeRequest,
     ctx: OperationContext,
-  ): Promise<Result<WorkerView, WorkerServiceError>> {
-    const manager = this.#managerOf(workerId);
-    if (manager.isErr()) return err(manager.error);
-    if (!POLICY_REQUEST_FIELDS.some((f) => request[f] !== undefined)) {
+  ): Promise<Result<PolicyChangeView, WorkerServiceError>> {
+    const by = request.extendLifetimeBySeconds;
+    if (by !== undefined && request.maxLifetimeSeconds !== undefined) {
       return err(
         validationFailed([
           {
-            path: 'body',
-            message: `name at least one policy field: ${POLICY_REQUEST_FIELDS.join(', ')}`,
+            path: `${CHANGE_PATH}extendLifetimeBySeconds`,
+            message: 'cannot be combined with maxLifetimeSeconds: give one',
           },
         ]),
       );
     }
-    const changed = await manager.value.changePolicy(workerId, policyOverride(request), ctx);
-    return changed.map((outcome) => workerView(outcome.worker));
+    if (by === undefined && !POLICY_REQUEST_FIELDS.some((f) => request[f] !== undefined)) {
+      return err(
+        validationFailed([
+          {
+            path: 'body',
+            message: `name at least one policy field: ${POLICY_REQUEST_FIELDS.join(', ')}, or extendLifetimeBySeconds`,
+          },
+        ]),
+      );
+    }
+    const tracked = await this.#tracked(workerId, POLICY_OFF);
+    if (tracked.isErr()) return err(tracked.error);
+    const override = policyOverride(request);
+    // Relative: counted from the lifetime of the moment it applies, so none is lost.
+    const change: PolicyChange =
+      by === undefined
+        ? override
+        : (current) => ({ ...override, maxLifetime: current.maxLifetime + by * SECOND });
+    const changed = await tracked.value.manager.changePolicy(workerId, change, ctx);
+    if (changed.isErr()) return err(asRequestError(changed.error, by !== undefined));
+    return ok({
+      worker: workerView(changed.value.worker, this.now()),
+      changed: changed.value.changed.map(secondsName),
+    });
   }
 
-  /** Resets the idle clock of a live worker; no event. */
+  /** Resets the idle clock of a live agent; no event. */
   async heartbeat(
     workerId: string,
     by: string | undefined,
     ctx: OperationContext,
   ): Promise<Result<WorkerView, WorkerServiceError>> {
-    const manager = this.#managerOf(workerId);
-    if (manager.isErr()) return err(manager.error);
-    const touched = await manager.value.recordActivity(workerId, by ?? DEFAULT_HEARTBEAT_BY, ctx);
-    return touched.map(workerView);
+    const tracked = await this.#tracked(workerId, HEARTBEAT_OFF);
+    if (tracked.isErr()) return err(tracked.error);
+    if (tracked.value.worker.mode === 'job') {
+      return err({
+        type: 'NotAnAgent',
+        workerId,
+        message: `worker ${workerId} runs a job: it has no idle clock; heartbeats are for agents`,
+      });
+    }
+    const touched = await tracked.value.manager.recordActivity(
+      workerId,
+      by ?? DEFAULT_HEARTBEAT_BY,
+      ctx,
+    );
+    return touched.map((w) => workerView(w, this.now()));
   }
 
-  /** The manager tracking the worker, or why there is none. */
-  #managerOf(workerId: string): Result<LifecycleManager, WorkerServiceError> {
-    const manager = this.lookup.find(workerId)?.entry.lifecycle?.manager;
-    if (manager !== undefined) return ok(manager);
+  /**
+   * The manager tracking the worker, or why there is none: a provider that has not recovered
+   * its workers yet may be about to adopt it (503, as a create); with lifecycle management off,
+   * a worker that exists cannot change (409), one that does not is unknown (404).
+   */
+  async #tracked(
+    workerId: string,
+    lifecycleOff: string,
+  ): Promise<Result<{ manager: LifecycleManager; worker: Worker }, WorkerServiceError>> {
+    const found = this.lookup.find(workerId);
+    const pending = this.lookup.providers.filter(
+      (e) => e.lifecycle !== undefined && !e.lifecycle.recovery.recovered,
+    );
+    for (const entry of found === undefined ? pending : pending.filter((e) => e === found.entry)) {
+      const refused = await notRecovered(entry);
+      if (refused !== undefined) return err(refused);
+    }
+    const now = found ?? this.lookup.find(workerId);
+    const manager = now?.entry.lifecycle?.manager;
+    if (now !== undefined && manager !== undefined) return ok({ manager, worker: now.worker });
     if (this.lookup.defaultEntry.lifecycle === undefined) {
-      return err({
-        type: 'LifecycleDisabled',
-        message:
-          'lifecycle management is off (HODEI_LIFECYCLE_ENABLED=false): workers have no policy or deadlines to change',
-      });
+      const exists = await this.#existsBare(workerId);
+      if (exists.isErr()) return err(exists.error);
+      return err(
+        exists.value
+          ? { type: 'LifecycleDisabled', message: lifecycleOff }
+          : workerNotFound(workerId),
+      );
     }
     return err(workerNotFound(workerId));
   }
+
+  /** Lifecycle management off: whether a provider runs the worker (an engine down says so). */
+  async #existsBare(workerId: string): Promise<Result<boolean, WorkerServiceError>> {
+    for (const entry of this.lookup.providers) {
+      if (entry.lifecycle !== undefined) continue;
+      const listed = await entry.provider.listManagedWorkers();
+      if (listed.isErr()) return err(listed.error);
+      if (listed.value.some((r) => r.labels[OWNERSHIP_LABELS.workerId] === workerId))
+        return ok(true);
+    }
+    return ok(false);
+  }
+}
+
+const POLICY_OFF =
+  'lifecycle management is off (HODEI_LIFECYCLE_ENABLED=false): workers have no policy or deadlines to change';
+const HEARTBEAT_OFF =
+  'lifecycle management is off (HODEI_LIFECYCLE_ENABLED=false): workers have no idle clock for a heartbeat to restart';
+
+/** Why a provider still recovering cannot answer for its workers, if it has not recovered. */
+async function notRecovered(entry: ProviderEntry): Promise<WorkerServiceError | undefined> {
+  const lifecycle = entry.lifecycle;
+  if (lifecycle === undefined || lifecycle.recovery.recovered) return undefined;
+  if (await lifecycle.recovery.ensure()) return undefined;
+  const cause = lifecycle.recovery.lastError;
+  return {
+    type: 'ProviderNotRecovered',
+    providerId: entry.id,
+    message: `provider ${entry.id} has not recovered its workers yet${cause === undefined ? '' : `: ${describeError(cause)}`}; try again`,
+  };
+}
+
+/**
+ * The domain's refusal of a policy as the request named it: `body.<field>Seconds`, in
+ * seconds (a relative extension's cap problem names extendLifetimeBySeconds).
+ */
+function asRequestError(error: LifecycleError, relative: boolean): WorkerServiceError {
+  if (error.type === 'InvalidPolicy') {
+    const problems = error.problems.map((p) => policyProblem(p, CHANGE_PATH));
+    return {
+      type: 'PolicyRefused',
+      error: 'InvalidPolicy',
+      message: problems.map((p) => `${p.path}: ${p.message}`).join('; '),
+      problems,
+    };
+  }
+  if (error.type === 'PolicyLimitExceeded') {
+    const field = relative ? 'extendLifetimeBySeconds' : 'maxLifetimeSeconds';
+    const problem = maxLifetimeProblem(error.value, error.limit, CHANGE_PATH, field);
+    return {
+      type: 'PolicyRefused',
+      error: 'PolicyLimitExceeded',
+      message: `${problem.path}: ${problem.message}`,
+      problems: [problem],
+    };
+  }
+  return error;
 }

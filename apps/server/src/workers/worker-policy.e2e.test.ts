@@ -99,21 +99,26 @@ describe('PATCH /v1/workers/{id}/policy', () => {
     );
     const extended = await patch('ext-1', { maxLifetimeSeconds: 1800 });
     expect(extended.status, JSON.stringify(extended.body)).toBe(200);
+    expect(extended.headers.get('hodei-policy-changed')).toBe('maxLifetimeSeconds');
     expect(extended.body.policy.maxLifetimeSeconds).toBe(1800);
     expect(Date.parse(extended.body.deadlines.lifetimeAt)).toBe(
       Date.parse(before.createdAt) + 1800 * SECOND,
     );
     expect((await worker('ext-1')).deadlines.lifetimeAt).toBe(extended.body.deadlines.lifetimeAt);
-    // A merge patch of another field: the lifetime stays as extended.
-    const merged = await patch(
-      'ext-1',
-      { idleTimeoutSeconds: 900 },
-      {
-        'content-type': 'application/merge-patch+json',
-      },
-    );
+    // A partial update of another field: the lifetime stays as extended.
+    const merged = await patch('ext-1', { idleTimeoutSeconds: 900 });
     expect(merged.status, JSON.stringify(merged.body)).toBe(200);
     expect(merged.body.policy).toMatchObject({ maxLifetimeSeconds: 1800, idleTimeoutSeconds: 900 });
+    // The same values again: nothing changed, the header says so, no event.
+    const same = await patch('ext-1', { idleTimeoutSeconds: 900 });
+    expect(same.status).toBe(200);
+    expect(same.headers.get('hodei-policy-changed')).toBe('');
+    // JSON only: a merge patch or text is refused before its body is looked at.
+    for (const type of ['application/merge-patch+json', 'text/plain']) {
+      const refused = await patch('ext-1', { idleTimeoutSeconds: 'x' }, { 'content-type': type });
+      expect(refused.status, type).toBe(415);
+      expect(refused.body.error).toBe('UnsupportedMediaType');
+    }
     const changes = await eventually(
       async () =>
         (await history('ext-1')).filter((e) => shortType(e) === 'WorkerEphemeralPolicyChanged'),
@@ -134,10 +139,22 @@ describe('PATCH /v1/workers/{id}/policy', () => {
     expect(past.body.message).toContain(`HODEI_MAX_LIFETIME_SECONDS=${CAP_SECONDS}`);
     expect(past.body.problems).toEqual([
       {
-        path: 'policy.maxLifetimeSeconds',
+        path: 'body.maxLifetimeSeconds',
         message: expect.stringContaining('HODEI_MAX_LIFETIME_SECONDS'),
       },
     ]);
+    // The cap is named even when the change breaks another rule as well (idle above lifetime).
+    const huge = await patch('ext-cap', {
+      maxLifetimeSeconds: CAP_SECONDS + 60,
+      idleTimeoutSeconds: CAP_SECONDS + 120,
+    });
+    expect(huge.status).toBe(400);
+    expect(huge.body.error).toBe('PolicyLimitExceeded');
+    expect(huge.body.problems[0].path).toBe('body.maxLifetimeSeconds');
+    // A relative extension past it names its own field.
+    const relative = await patch('ext-cap', { extendLifetimeBySeconds: CAP_SECONDS });
+    expect(relative.status).toBe(400);
+    expect(relative.body.problems[0].path).toBe('body.extendLifetimeBySeconds');
     expect((await worker('ext-cap')).policy.maxLifetimeSeconds).toBe(600);
     const atCap = await patch('ext-cap', { maxLifetimeSeconds: CAP_SECONDS });
     expect(atCap.status).toBe(200);
@@ -153,7 +170,7 @@ describe('PATCH /v1/workers/{id}/policy', () => {
     expect(create.status).toBe(400);
     expect(create.body.problems).toEqual([
       {
-        path: 'policy.maxLifetimeSeconds',
+        path: 'body.policy.maxLifetimeSeconds',
         message: expect.stringContaining(`HODEI_MAX_LIFETIME_SECONDS=${CAP_SECONDS}`),
       },
     ]);
@@ -169,6 +186,19 @@ describe('PATCH /v1/workers/{id}/policy', () => {
     const zero = await patch('ext-bad', { idleTimeoutSeconds: 0 });
     expect(zero.status).toBe(400);
     expect(zero.body.problems[0].path).toBe('body.idleTimeoutSeconds');
+    // What only the domain sees (above the lifetime): named as the request's field, in seconds.
+    const above = await patch('ext-bad', { idleTimeoutSeconds: 7200 });
+    expect(above.status).toBe(400);
+    expect(above.body).toMatchObject({
+      error: 'InvalidPolicy',
+      problems: [
+        { path: 'body.idleTimeoutSeconds', message: '7200 s must not exceed maxLifetimeSeconds' },
+      ],
+    });
+    expect(JSON.stringify(above.body)).not.toMatch(/\d ms\b/);
+    const both = await patch('ext-bad', { extendLifetimeBySeconds: 60, maxLifetimeSeconds: 600 });
+    expect(both.status).toBe(400);
+    expect(both.body.problems[0].path).toBe('body.extendLifetimeBySeconds');
     const empty = await patch('ext-bad', {});
     expect(empty.status).toBe(400);
     expect(empty.body.problems).toEqual([
@@ -198,7 +228,24 @@ describe('PATCH /v1/workers/{id}/policy', () => {
     const lifetime = await patch('ext-done', { maxLifetimeSeconds: 1200 });
     expect(lifetime.status).toBe(409);
     expect(lifetime.body.error).toBe('PolicyNotChangeable');
+    // The state first: a value that would be invalid as well is refused for the state.
+    const invalid = await patch('ext-done', { idleTimeoutSeconds: 7200 });
+    expect([invalid.status, invalid.body.error]).toEqual([409, 'PolicyNotChangeable']);
     expect((await heartbeat('ext-done')).status).toBe(409);
+  });
+
+  it('counts concurrent relative extensions each (extendLifetimeBySeconds)', async () => {
+    await createAgent('ext-rel', { maxLifetimeSeconds: 600, idleTimeoutSeconds: 600 });
+    const answers = await Promise.all(
+      [1, 2, 3].map(() => patch('ext-rel', { extendLifetimeBySeconds: 60 })),
+    );
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    expect(answers.map((a) => a.headers.get('hodei-policy-changed'))).toEqual([
+      'maxLifetimeSeconds',
+      'maxLifetimeSeconds',
+      'maxLifetimeSeconds',
+    ]);
+    expect((await worker('ext-rel')).policy.maxLifetimeSeconds).toBe(780);
   });
 });
 
@@ -232,6 +279,16 @@ describe('POST /v1/workers/{id}/heartbeat', () => {
     );
     expect(after.slice(seen.length).map(shortType)).toEqual(['WorkerEphemeralPolicyChanged']);
     expect((await heartbeat('hb-1', '')).status).toBe(400);
+    expect((await heartbeat('hb-1', '   ')).status).toBe(400);
+  });
+
+  it('refuses a job: heartbeats are for agents (409 NotAnAgent)', async () => {
+    const created = await t.api('POST', '/v1/workers', { body: { id: 'hb-job', command: AGENT } });
+    expect(created.status).toBe(201);
+    const refused = await heartbeat('hb-job', 'dispatcher-7');
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toBe('NotAnAgent');
+    expect(refused.body.message).toContain('heartbeats are for agents');
   });
 
   it('keeps an idle agent alive past its first idle deadline, and it stops for IdleTimeout once they stop', async () => {
@@ -311,7 +368,7 @@ describe('hodei workers extend and heartbeat', () => {
     const lifetimeAt = new Date(Date.parse(ready.createdAt) + 1200 * SECOND).toISOString();
     expect(set.stdout).toMatch(
       new RegExp(
-        `^worker cli-ext changed; next: lifetime \\(LifetimeExceeded\\) at ${lifetimeAt.replaceAll('.', '\\.')} \\(in \\d+m\\d*s?\\)\\n$`,
+        `^worker cli-ext changed maxLifetimeSeconds; next: lifetime \\(LifetimeExceeded\\) at ${lifetimeAt.replaceAll('.', '\\.')} \\(in \\d+m\\d*s?\\)\\n$`,
       ),
     );
     const added = await hodei('workers', 'extend', 'cli-ext', '--add', '10m', '-o', 'json');
@@ -322,6 +379,9 @@ describe('hodei workers extend and heartbeat', () => {
         lifetimeAt: new Date(Date.parse(ready.createdAt) + 1800 * SECOND).toISOString(),
       },
     });
+    const same = await hodei('workers', 'extend', 'cli-ext', '--lifetime', '30m');
+    expect(same.code).toBe(0);
+    expect(same.stdout).toMatch(/^worker cli-ext: no change; next: lifetime /);
     const past = await hodei('workers', 'extend', 'cli-ext', '--add', '2h');
     expect(past.code).toBe(1);
     expect(past.stderr).toContain(`HODEI_MAX_LIFETIME_SECONDS=${CAP_SECONDS}`);
@@ -342,5 +402,49 @@ describe('hodei workers extend and heartbeat', () => {
     expect(wide.stdout).toMatch(/^ {2}idle: +\S+ \(in (49m|50m)\)$/m);
     expect(wide.stdout).toMatch(/^Next: idle \(IdleTimeout\) at /m);
     expect(wide.stdout).toMatch(/^Last activity: \S+ \(\d+s ago\) by dispatcher-9$/m);
+  });
+});
+
+describe('with lifecycle management off', () => {
+  const bareProvider = uniqueProviderId();
+  let bare: TestServer;
+
+  beforeAll(async () => {
+    bare = await startTestServer({
+      HODEI_PROVIDERS: `docker:${bareProvider}`,
+      HODEI_LIFECYCLE_ENABLED: 'false',
+      HODEI_DATA_DIR: await tempDataDir(),
+      ...(process.env['DOCKER_HOST'] === undefined
+        ? {}
+        : { DOCKER_HOST: process.env['DOCKER_HOST'] }),
+      ...(process.env['HODEI_WORKER_IMAGE'] === undefined
+        ? {}
+        : { HODEI_WORKER_IMAGE: process.env['HODEI_WORKER_IMAGE'] }),
+    });
+  });
+
+  afterAll(async () => {
+    await bare?.stop();
+    if (docker !== undefined) await removeContainersOf(docker, [bareProvider]);
+  });
+
+  it('answers 404 for an unknown worker, and 409 LifecycleDisabled for one it runs', async () => {
+    const unknownPatch = await bare.api('PATCH', '/v1/workers/nobody/policy', {
+      body: { maxLifetimeSeconds: 60 },
+    });
+    expect([unknownPatch.status, unknownPatch.body.error]).toEqual([404, 'WorkerNotFound']);
+    const unknownBeat = await bare.api('POST', '/v1/workers/nobody/heartbeat', {});
+    expect(unknownBeat.status).toBe(404);
+    const created = await bare.api('POST', '/v1/workers', {
+      body: { id: 'bare-1', mode: 'agent', command: AGENT },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const beat = await bare.api('POST', '/v1/workers/bare-1/heartbeat', {});
+    expect([beat.status, beat.body.error]).toEqual([409, 'LifecycleDisabled']);
+    expect(beat.body.message).toContain('no idle clock for a heartbeat to restart');
+    const change = await bare.api('PATCH', '/v1/workers/bare-1/policy', {
+      body: { maxLifetimeSeconds: 60 },
+    });
+    expect([change.status, change.body.error]).toEqual([409, 'LifecycleDisabled']);
   });
 });

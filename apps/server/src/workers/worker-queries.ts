@@ -38,6 +38,8 @@ export class WorkerQueries {
     private readonly lookup: WorkerLookup,
     private readonly historySource: HistorySource,
     private readonly logLimits: LogLimits = DEFAULT_LOG_LIMITS,
+    /** The service's clock, for what the deadlines still have ahead. */
+    private readonly now: () => number = Date.now,
   ) {}
 
   async list(request: ListRequest): Promise<Result<Page, WorkerServiceError>> {
@@ -60,7 +62,7 @@ export class WorkerQueries {
 
   async get(workerId: string): Promise<Result<WorkerView, WorkerServiceError>> {
     const found = this.lookup.find(workerId);
-    if (found !== undefined) return ok(workerView(found.worker));
+    if (found !== undefined) return ok(workerView(found.worker, this.now()));
     for (const entry of this.lookup.providers) {
       if (entry.lifecycle !== undefined) continue;
       const view = await this.lookup.bareView(entry, workerId);
@@ -113,7 +115,7 @@ export class WorkerQueries {
           ...(request.mode === undefined ? {} : { mode: request.mode }),
         });
         for (const w of page)
-          rows.push({ createdAt: w.createdAt, id: w.id, view: () => workerView(w) });
+          rows.push({ createdAt: w.createdAt, id: w.id, view: () => workerView(w, this.now()) });
       } else {
         const listed = await this.#bareRows(entry, request);
         if (listed.isErr()) return err(listed.error);

@@ -3,7 +3,7 @@ import type { Result } from 'neverthrow';
 import type { PassObserver } from '../passes/pass-observer.js';
 import { runPassesNow, type GcReport } from '../passes/run-passes-now.js';
 import { BackgroundJobs } from './background-jobs.js';
-import type { CreateWorkerRequest, PolicyRequest } from './create-request.js';
+import type { CreateWorkerRequest } from './create-request.js';
 import { CreationFingerprints } from './creation-fingerprints.js';
 import type { ProviderEntry } from './provider-entry.js';
 import { removeAllWorkers } from './remove-all-workers.js';
@@ -11,7 +11,11 @@ import type { WorkerServiceError } from './service.errors.js';
 import { WorkerCommands, type DestroyOutcome } from './worker-commands.js';
 import { WorkerCreator, type CreateOutcome } from './worker-creator.js';
 import { WorkerLookup } from './worker-lookup.js';
-import { WorkerPolicyCommands } from './worker-policy-commands.js';
+import {
+  WorkerPolicyCommands,
+  type PolicyChangeRequest,
+  type PolicyChangeView,
+} from './worker-policy-commands.js';
 import type { LogLimits } from './log-response.js';
 import {
   WorkerQueries,
@@ -26,6 +30,7 @@ export type { GcReport } from '../passes/run-passes-now.js';
 export type { CreateWorkerRequest, PolicyRequest } from './create-request.js';
 export type { ProviderEntry } from './provider-entry.js';
 export type { HistorySource, ListRequest, Page } from './worker-queries.js';
+export type { PolicyChangeRequest, PolicyChangeView } from './worker-policy-commands.js';
 
 export interface WorkerServiceDeps {
   readonly providers: readonly ProviderEntry[];
@@ -63,7 +68,7 @@ export class WorkerService {
     if (first === undefined) throw new TypeError('WorkerService needs at least one provider');
     this.#lookup = new WorkerLookup(deps.providers, first);
     this.#creator = new WorkerCreator(this.#lookup, this.#fingerprints, deps);
-    this.#queries = new WorkerQueries(this.#lookup, deps.history, deps.logLimits);
+    this.#queries = new WorkerQueries(this.#lookup, deps.history, deps.logLimits, deps.now);
     this.#commands = new WorkerCommands({
       lookup: this.#lookup,
       fingerprints: this.#fingerprints,
@@ -71,7 +76,7 @@ export class WorkerService {
       logger: deps.logger,
       now: deps.now,
     });
-    this.#policyCommands = new WorkerPolicyCommands(this.#lookup);
+    this.#policyCommands = new WorkerPolicyCommands(this.#lookup, deps.now);
   }
 
   get providers(): readonly ProviderEntry[] {
@@ -107,18 +112,18 @@ export class WorkerService {
 
   /**
    * A policy change at run time (PATCH semantics): the fields given merged onto the worker's
-   * policy and validated as at create, capped by HODEI_MAX_LIFETIME_SECONDS; its deadlines
-   * move at once.
+   * policy and validated as at create (or the lifetime extended by some seconds, under the
+   * worker's lock), capped by HODEI_MAX_LIFETIME_SECONDS; its deadlines move at once.
    */
   changePolicy(
     workerId: string,
-    request: PolicyRequest,
+    request: PolicyChangeRequest,
     ctx: OperationContext,
-  ): Promise<Result<WorkerView, WorkerServiceError>> {
+  ): Promise<Result<PolicyChangeView, WorkerServiceError>> {
     return this.#policyCommands.changePolicy(workerId, request, ctx);
   }
 
-  /** An activity heartbeat (`by`: who, default `api`): the idle clock restarts; no event. */
+  /** An agent's activity heartbeat (`by`: who, default `api`): its idle clock restarts; no event. */
   heartbeat(
     workerId: string,
     by: string | undefined,

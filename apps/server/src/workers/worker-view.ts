@@ -81,8 +81,9 @@ const NO_DEADLINES: DeadlinesView = {
   next: null,
 };
 
-function deadlinesView(w: Worker): DeadlinesView {
-  const d = explainDeadlines(w);
+function deadlinesView(w: Worker, now: number): DeadlinesView {
+  // At `now`: no warning time is named once a rule is due.
+  const d = explainDeadlines(w, now);
   return {
     lifetimeAt: iso(d.lifetimeAt),
     idleAt: iso(d.idleAt),
@@ -94,7 +95,8 @@ function deadlinesView(w: Worker): DeadlinesView {
   };
 }
 
-export const workerView = (w: Worker): WorkerView => ({
+/** A tracked worker's JSON; `now` (the service's clock) decides what is still ahead. */
+export const workerView = (w: Worker, now: number): WorkerView => ({
   id: w.id,
   providerId: w.providerId,
   mode: w.mode,
@@ -109,7 +111,7 @@ export const workerView = (w: Worker): WorkerView => ({
   policy: policyView(w.policy),
   // As the state events carry it: who, or `unknown` (a worker recovered without history).
   lastActivity: { at: new Date(w.lastActivityAt).toISOString(), by: w.lastActivityBy ?? 'unknown' },
-  deadlines: deadlinesView(w),
+  deadlines: deadlinesView(w, now),
 });
 
 /** Without lifecycle management: what the provider alone can tell of a resource. */

@@ -1,7 +1,6 @@
 import { ResultAsync, type Result } from 'neverthrow';
 import type { GarbageCollectionStats, ReconcileStats } from '../events/gc-stats.js';
 import type { CleanupReason, TerminationReason } from '../events/reasons.js';
-import type { PolicyOverride } from '../policy/policy-override.js';
 import { validatePolicy, type EphemeralWorkerPolicy } from '../policy/policy.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { LifecycleEventPublisher } from '../ports/event-publisher.port.js';
@@ -26,7 +25,7 @@ import { LifecycleEventEmitter, type OperationContext } from './lifecycle-event-
 import type { LifecycleError } from './lifecycle.errors.js';
 import { OrphanSweep, type OrphanReport } from './orphan-sweep.js';
 import { JoinedPass, PassQueue } from './pass-queue.js';
-import { PolicyChanges, type PolicyChangeOutcome } from './policy-changes.js';
+import { PolicyChanges, type PolicyChange, type PolicyChangeOutcome } from './policy-changes.js';
 import { PushNotifications } from './push-notifications.js';
 import { Reconciliation } from './reconciliation.js';
 import { Recovery, type RecoveryReport } from './recovery.js';
@@ -42,7 +41,7 @@ import {
 export type { LifecycleCounters } from './lifecycle-counters.js';
 export type { OperationContext } from './lifecycle-event-emitter.js';
 export type { OrphanReport } from './orphan-sweep.js';
-export type { PolicyChangeOutcome } from './policy-changes.js';
+export type { PolicyChange, PolicyChangeOutcome } from './policy-changes.js';
 export type { RecoveryReport } from './recovery.js';
 export type { WorkerFilter, WorkerPageRequest } from './worker-registry.js';
 
@@ -324,11 +323,12 @@ export class LifecycleManager {
    * create; the deadlines follow at once and one WorkerEphemeralPolicyChanged is emitted. A
    * change with no effect succeeds with `changed` empty and emits nothing. Refused for a
    * terminating worker, for a finished one except its ttlAfterCompletion, and past
-   * `maxLifetimeCap`.
+   * `maxLifetimeCap`. `change` may be a function of the current policy, called under the
+   * worker's lock: relative changes (an extension by some minutes) then all count.
    */
   changePolicy(
     workerId: string,
-    change: PolicyOverride,
+    change: PolicyChange,
     ctx?: Ctx,
   ): ResultAsync<PolicyChangeOutcome, LifecycleError> {
     return this.#registry.locked(workerId, () => this.#policyChanges.change(workerId, change, ctx));

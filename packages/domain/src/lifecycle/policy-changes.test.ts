@@ -305,3 +305,44 @@ describe('changePolicy: what counts as a change, and the cap', () => {
     expect(h.manager.trackedCount).toBe(1);
   });
 });
+
+describe('changePolicy: relative changes, and the order of the refusals', () => {
+  it('counts two concurrent relative extensions both, each applied to the policy of its turn', async () => {
+    const h = lifecycleHarness({ policy: shortPolicy });
+    const job = await h.create();
+    const extendByMinute = (p: EphemeralWorkerPolicy) => ({ maxLifetime: p.maxLifetime + s(60) });
+    const [first, second] = await Promise.all([
+      h.manager.changePolicy(job.workerId, extendByMinute),
+      h.manager.changePolicy(job.workerId, extendByMinute),
+    ]);
+    expect(first._unsafeUnwrap().changed).toEqual(['maxLifetime']);
+    expect(second._unsafeUnwrap().previous.maxLifetime).toBe(s(660));
+    expect(h.manager.getWorker(job.workerId)?.policy.maxLifetime).toBe(s(720));
+    expect(h.publisher.ofType('WorkerEphemeralPolicyChanged')).toHaveLength(2);
+  });
+
+  it('refuses another field of a finished worker for its state before validating its value', async () => {
+    const h = lifecycleHarness({ policy: shortPolicy });
+    const failing = await h.create();
+    await h.manager.markWorkerFailed(failing.workerId, 'boom');
+    const result = await h.manager.changePolicy(failing.workerId, { maxLifetime: -1 });
+    expect(result._unsafeUnwrapErr()).toMatchObject({
+      type: 'PolicyNotChangeable',
+      state: 'failed',
+      field: 'maxLifetime',
+    });
+  });
+
+  it('names the operator’s cap first when the maxLifetime also breaks another rule', async () => {
+    const h = lifecycleHarness({ policy: shortPolicy, maxLifetimeCap: s(1200) });
+    const job = await h.create();
+    // Above the policy maximum (30 days) as well as the cap.
+    const tooLong = s(31 * 24 * 3600);
+    const result = await h.manager.changePolicy(job.workerId, { maxLifetime: tooLong });
+    expect(result._unsafeUnwrapErr()).toMatchObject({
+      type: 'PolicyLimitExceeded',
+      limit: s(1200),
+      value: tooLong,
+    });
+  });
+});

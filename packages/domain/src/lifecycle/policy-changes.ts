@@ -17,6 +17,13 @@ import {
 import { sharedPolicy } from './shared-policy.js';
 import type { WorkerRegistry } from './worker-registry.js';
 
+/**
+ * A change: the fields to set, or a function from the worker's current policy to them, called
+ * under the worker's lock (a relative change, e.g. an extension by 30 minutes, then cannot lose
+ * a concurrent one).
+ */
+export type PolicyChange = PolicyOverride | ((current: EphemeralWorkerPolicy) => PolicyOverride);
+
 /** What a policy change did; `changed` empty: nothing changed and no event was emitted. */
 export interface PolicyChangeOutcome {
   readonly worker: Worker;
@@ -59,20 +66,19 @@ export class PolicyChanges {
 
   async change(
     workerId: string,
-    change: PolicyOverride,
+    requested: PolicyChange,
     ctx: OperationContext | undefined,
   ): Promise<Result<PolicyChangeOutcome, LifecycleError>> {
     const { registry, events } = this.#deps;
     const w = registry.get(workerId);
     if (w === undefined) return err(workerNotFound(workerId));
-    if (w.state === 'terminating') {
-      return err({
-        type: 'PolicyNotChangeable',
-        workerId,
-        state: w.state,
-        message: `worker ${workerId} is terminating: its policy can no longer change`,
-      });
-    }
+    const change = typeof requested === 'function' ? requested(w.policy) : requested;
+    // The state first: a value the state refuses is refused as such, whatever else is wrong.
+    const settled = stateRefusal(w, change);
+    if (settled !== null) return err(settled);
+    // Then the operator's cap, which a value breaking another rule as well must not hide.
+    const capped = this.#capRefusal(w, change);
+    if (capped !== null) return err(capped);
     const merged = mergePolicy(w.policy, change);
     if (merged.isErr()) {
       return err({
@@ -83,8 +89,6 @@ export class PolicyChanges {
     }
     const next = merged.value;
     const changed = OVERRIDABLE_FIELDS.filter((f) => differs(w.policy, next, f));
-    const refused = this.#refusal(w, next, changed);
-    if (refused !== null) return err(refused);
     if (changed.length === 0) return ok({ worker: w, previous: w.policy, changed });
     const worker: Worker = { ...w, policy: sharedPolicy(next, this.#deps.policy) };
     registry.store(worker);
@@ -98,37 +102,48 @@ export class PolicyChanges {
     return ok({ worker, previous: w.policy, changed });
   }
 
-  /** Why the state or the operator's cap refuses the changed fields, if either does. */
-  #refusal(
-    w: Worker,
-    next: EphemeralWorkerPolicy,
-    changed: readonly OverridableField[],
-  ): LifecycleError | null {
-    if (w.state === 'terminated' || w.state === 'failed') {
-      // Only the retention still means something once the worker has ended.
-      const field = changed.find((f) => f !== 'ttlAfterCompletion');
-      if (field !== undefined) {
-        return {
-          type: 'PolicyNotChangeable',
-          workerId: w.id,
-          state: w.state,
-          field,
-          message: `worker ${w.id} is ${w.state}: only ttlAfterCompletion can change, not ${field}`,
-        };
-      }
-    }
+  /** Why the operator's cap refuses the changed fields, if it does. */
+  #capRefusal(w: Worker, change: PolicyOverride): LifecycleError | null {
     // A worker already above the cap (created before it was lowered) may still shorten its
     // lifetime: a change may not raise it past the cap or past where it is, the higher.
     const cap = this.#deps.maxLifetimeCap;
-    if (
-      cap !== undefined &&
-      changed.includes('maxLifetime') &&
-      next.maxLifetime > Math.max(cap, w.policy.maxLifetime)
-    ) {
-      return maxLifetimeRefusal(w.id, next.maxLifetime, cap);
+    const asked = change.maxLifetime;
+    if (cap !== undefined && asked !== undefined && asked > Math.max(cap, w.policy.maxLifetime)) {
+      return maxLifetimeRefusal(w.id, asked, cap);
     }
     return null;
   }
+}
+
+/**
+ * Why the worker's state refuses the change, if it does: a terminating worker's policy is
+ * settled; once it has ended only the retention still means something, so any other field
+ * set to another value than its own is refused (before its value is even validated).
+ */
+function stateRefusal(w: Worker, change: PolicyOverride): LifecycleError | null {
+  if (w.state === 'terminating') {
+    return {
+      type: 'PolicyNotChangeable',
+      workerId: w.id,
+      state: w.state,
+      message: `worker ${w.id} is terminating: its policy can no longer change`,
+    };
+  }
+  if (w.state !== 'terminated' && w.state !== 'failed') return null;
+  const field = OVERRIDABLE_FIELDS.find(
+    (f) =>
+      f !== 'ttlAfterCompletion' &&
+      (change as Readonly<Record<string, unknown>>)[f] !== undefined &&
+      change[f] !== w.policy[f],
+  );
+  if (field === undefined) return null;
+  return {
+    type: 'PolicyNotChangeable',
+    workerId: w.id,
+    state: w.state,
+    field,
+    message: `worker ${w.id} is ${w.state}: only ttlAfterCompletion can change, not ${field}`,
+  };
 }
 
 /** Whether `field` differs: a retention of `null` and of 0 are the same (none). */

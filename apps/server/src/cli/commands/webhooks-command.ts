@@ -1,4 +1,7 @@
+import { readFile } from 'node:fs/promises';
+import { text } from 'node:stream/consumers';
 import { Option, type Command } from 'commander';
+import { ResultAsync } from 'neverthrow';
 import type {
   CreatedWebhookJson,
   DeadLetterListJson,
@@ -34,6 +37,7 @@ interface AddOptions extends ClientOptions {
   readonly quiet?: boolean;
   readonly type?: readonly string[];
   readonly secret?: string;
+  readonly secretFile?: string;
 }
 
 interface ReplayOptions extends ClientOptions {
@@ -82,25 +86,41 @@ function registerAdd(webhooks: Command, ctx: CliContext): void {
       eventTypes,
     )
     .option(
+      '--secret-file <path>',
+      'read the signing secret (whsec_ and 24 to 64 bytes in base64) from a file, - for stdin (default: the server generates one)',
+    )
+    .option(
       '--secret <secret>',
-      'the signing secret, whsec_ and 24 to 64 bytes in base64 (default: the server generates one)',
+      'the signing secret on the command line: visible to other local users (ps), prefer --secret-file',
     );
   addJsonOutput(add, 'the created webhook as POST /v1/webhooks answers, with its secret');
   addUrlOption(add)
     .addHelpText(
       'after',
-      "\nThe secret is shown only once, in this answer: keep it to check each delivery's\nwebhook-signature header (Standard Webhooks).\n\nExamples:\n  hodei webhooks add https://hooks.example.com/hodei --type WorkerEphemeralFailed\n  hodei webhooks add http://127.0.0.1:9000/ -o json | jq -r .secret",
+      '\nThe secret is shown only once, in this answer: keep it to check each delivery\'s\nwebhook-signature header (Standard Webhooks). To choose it yourself, pass it in a file\nor on stdin, not on the command line.\n\nExamples:\n  hodei webhooks add https://hooks.example.com/hodei --type WorkerEphemeralFailed\n  hodei webhooks add http://127.0.0.1:9000/ -o json | jq -r .secret\n  echo "whsec_$(openssl rand -base64 32)" | hodei webhooks add https://hooks.example.com/hodei --secret-file -',
     )
     .action(
       action(ctx, async (url: string, o: AddOptions, command: Command) => {
-        const problem = o.secret === undefined ? undefined : secretProblem(o.secret);
         // A usage error as commander's own (exit 2, the help hint), thrown from here.
-        if (problem !== undefined) command.error(`error: ${problem}`, { exitCode: EXIT.usage });
+        const usage = (message: string): never =>
+          command.error(`error: ${message}`, { exitCode: EXIT.usage });
+        if (o.secret !== undefined && o.secretFile !== undefined)
+          usage('give --secret or --secret-file, not both');
+        if (o.secret !== undefined)
+          say(
+            ctx,
+            'warning: --secret is visible to other local users (ps, /proc): prefer --secret-file PATH, or --secret-file - to read it from stdin',
+          );
+        const secret = o.secretFile === undefined ? o.secret : await readSecret(o.secretFile);
+        if (secret instanceof Error) usage(secret.message);
+        const given = typeof secret === 'string' ? secret : undefined;
+        const problem = given === undefined ? undefined : secretProblem(given);
+        if (problem !== undefined) usage(problem);
         return withClient(ctx, o, async (client) => {
           const body = {
             url,
             ...(o.type === undefined ? {} : { types: o.type }),
-            ...(o.secret === undefined ? {} : { secret: o.secret }),
+            ...(given === undefined ? {} : { secret: given }),
           };
           const created = await client.json<CreatedWebhookJson>('POST', '/v1/webhooks', { body });
           if (created.isErr()) return failWebhook(ctx, created.error);
@@ -108,8 +128,11 @@ function registerAdd(webhooks: Command, ctx: CliContext): void {
           if (o.output === 'json') printJson(ctx, w);
           else if (o.quiet === true) {
             print(ctx, w.id);
-            if (o.secret === undefined)
-              say(ctx, 'the generated secret is not printed with -q: use -o json, or --secret');
+            if (given === undefined)
+              say(
+                ctx,
+                'the generated secret is not printed with -q: use -o json, or --secret-file',
+              );
           } else {
             print(ctx, `webhook ${w.id} created for ${w.url}\nsecret: ${w.secret}`);
             say(
@@ -304,6 +327,22 @@ async function printDeadLetters(
   return EXIT.ok;
 }
 
+/**
+ * The secret of `--secret-file`: the file's text (or stdin's for `-`) without the line end;
+ * an Error naming the option (never the content) when it cannot be read.
+ */
+async function readSecret(path: string): Promise<string | Error> {
+  const read = await ResultAsync.fromThrowable(
+    // stdin is read to its end.
+    () => (path === '-' ? text(process.stdin) : readFile(path, 'utf8')),
+    (cause) =>
+      new Error(
+        `--secret-file ${path === '-' ? '- (stdin)' : path}: ${cause instanceof Error && 'code' in cause ? String(cause.code) : 'cannot be read'}`,
+      ),
+  )();
+  return read.isOk() ? read.value.trim() : read.error;
+}
+
 /** A client error, with what to do about the answers only webhooks give. */
 function failWebhook(ctx: CliContext, e: ClientError): number {
   return fail(ctx, [describeClientError(e), ...hintsFor(e)].join('\n'));
@@ -314,6 +353,10 @@ function hintsFor(e: ClientError): string[] {
   if (e.body.error === 'WebhooksNeedDatabase')
     return ['  the server needs it, not this command: restart the server with DATABASE_URL set'];
   if (e.body.error === 'WebhookNotFound') return ["  'hodei webhooks ls' lists the webhooks"];
+  if (e.body.error === 'WebhookLimitReached')
+    return [
+      "  'hodei webhooks rm ID' removes one ('hodei webhooks ls' lists them), or raise HODEI_WEBHOOK_MAX on the server",
+    ];
   if (e.status === 400 && (e.body.problems ?? []).some((p) => p.path === 'params.id'))
     return ["  that is no webhook id: 'hodei webhooks ls' lists the webhooks"];
   // A server without the webhook routes answers its framework's 404.

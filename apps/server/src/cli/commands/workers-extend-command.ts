@@ -3,6 +3,7 @@ import type { WorkerJson } from '../api-types.js';
 import { action, print, printJson, usageHints, type CliContext } from '../cli-context.js';
 import type { HodeiClient } from '../client.js';
 import { addUrlOption, failWith, withClient, type ClientOptions } from '../common-options.js';
+import { valueWords } from '../completion.js';
 import { describeNext } from '../deadline-format.js';
 import { secondsArgument } from '../duration.js';
 import { EXIT } from '../exit-codes.js';
@@ -16,11 +17,14 @@ interface ExtendOptions extends ClientOptions {
   readonly expiryWarning?: number;
   readonly grace?: number;
   readonly startup?: number;
-  /** Seconds added to the worker's current maxLifetime. */
+  /** Seconds added to the worker's maxLifetime, by the server under the worker's lock. */
   readonly add?: number;
   readonly output?: 'json';
   readonly quiet?: boolean;
 }
+
+/** The header naming the fields a change changed (empty: none). */
+const CHANGED_HEADER = 'hodei-policy-changed';
 
 /** The body of `PATCH /v1/workers/{id}/policy`. */
 export type PolicyChangeBody = Readonly<Record<string, number | null>>;
@@ -39,8 +43,8 @@ function ttlArgument(value: string): number | 'none' {
   return value.trim() === 'none' ? 'none' : secondsArgument(value);
 }
 
-/** `--add`: a duration above zero. */
-function addArgument(value: string): number {
+/** `--add`, `--lifetime`: a duration above zero. */
+function positiveArgument(value: string): number {
   const seconds = secondsArgument(value);
   if (seconds === 0) throw new InvalidArgumentError('give a duration above 0');
   return seconds;
@@ -63,14 +67,10 @@ export function registerWorkersExtend(workers: Command, ctx: CliContext): void {
     .command('extend')
     .description("change a worker's lifetime, idle timeout or retention while it runs")
     .argument('<id>', 'the worker')
-    .option('--lifetime <duration>', 'its maxLifetime, counted from its creation', secondsArgument)
-    .option('--add <duration>', 'add this to its current maxLifetime', addArgument)
+    .option('--lifetime <duration>', 'its maxLifetime, counted from its creation', positiveArgument)
+    .option('--add <duration>', 'add this to its current maxLifetime', positiveArgument)
     .option('--idle <duration>', 'agents: its idle timeout', secondsArgument)
-    .option(
-      '--ttl <duration>',
-      'how long it is kept once finished (none: no retention)',
-      ttlArgument,
-    )
+    .addOption(ttlOption())
     .option(
       '--expiry-warning <duration>',
       'how long before a lifetime or idle stop it is warned of (0: never)',
@@ -96,6 +96,16 @@ export function registerWorkersExtend(workers: Command, ctx: CliContext): void {
     );
 }
 
+/** `--ttl`, whose completion offers `none` besides a duration. */
+function ttlOption(): Option {
+  const ttl = new Option(
+    '--ttl <duration>',
+    'how long it is kept once finished (none: no retention)',
+  ).argParser(ttlArgument);
+  valueWords.set(ttl, ['none']);
+  return ttl;
+}
+
 function usageProblem(o: ExtendOptions): string | undefined {
   if (o.add !== undefined && o.lifetime !== undefined)
     return '--add and --lifetime both set the lifetime: give one';
@@ -104,15 +114,17 @@ function usageProblem(o: ExtendOptions): string | undefined {
   return undefined;
 }
 
-/** The change the options ask for; `current` is the worker's maxLifetime, for `--add`. */
-export function policyChangeBody(o: ExtendOptions, currentLifetime?: number): PolicyChangeBody {
+/**
+ * The change the options ask for; `--add` as extendLifetimeBySeconds, added by the server to
+ * the lifetime the worker has then, so concurrent extensions all count.
+ */
+export function policyChangeBody(o: ExtendOptions): PolicyChangeBody {
   const body: Record<string, number | null> = {};
   for (const [option, field] of FIELDS) {
     const value = o[option];
     if (value !== undefined) body[field] = value === 'none' ? null : value;
   }
-  if (o.add !== undefined && currentLifetime !== undefined)
-    body['maxLifetimeSeconds'] = currentLifetime + o.add;
+  if (o.add !== undefined) body['extendLifetimeBySeconds'] = o.add;
   return body;
 }
 
@@ -122,22 +134,22 @@ async function extendWorker(
   id: string,
   o: ExtendOptions,
 ): Promise<number> {
-  const path = `/v1/workers/${encodeURIComponent(id)}`;
-  let current: number | undefined;
-  if (o.add !== undefined) {
-    const got = await client.json<WorkerJson>('GET', path);
-    if (got.isErr()) return failWith(ctx, got.error);
-    current = got.value.body.policy.maxLifetimeSeconds;
-  }
-  const changed = await client.json<WorkerJson>('PATCH', `${path}/policy`, {
-    body: policyChangeBody(o, current),
-  });
-  if (changed.isErr()) return failWith(ctx, changed.error);
-  const w = changed.value.body;
+  const answer = await client.json<WorkerJson>(
+    'PATCH',
+    `/v1/workers/${encodeURIComponent(id)}/policy`,
+    { body: policyChangeBody(o) },
+  );
+  if (answer.isErr()) return failWith(ctx, answer.error);
+  const w = answer.value.body;
   if (o.output === 'json') printJson(ctx, w);
   else if (o.quiet !== true) {
-    const lifetime = current === undefined ? '' : ` (maxLifetime ${w.policy.maxLifetimeSeconds}s)`;
-    print(ctx, `worker ${w.id} changed${lifetime}; next: ${describeNext(w, ctx.now())}`);
+    const changed = (answer.value.headers?.get(CHANGED_HEADER) ?? '')
+      .split(',')
+      .map((f) => f.trim())
+      .filter((f) => f !== '');
+    const lifetime = o.add === undefined ? '' : ` (maxLifetime ${w.policy.maxLifetimeSeconds}s)`;
+    const what = changed.length === 0 ? ': no change' : ` changed ${changed.join(', ')}`;
+    print(ctx, `worker ${w.id}${what}${lifetime}; next: ${describeNext(w, ctx.now())}`);
   }
   return EXIT.ok;
 }

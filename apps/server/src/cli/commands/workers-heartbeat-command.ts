@@ -12,10 +12,12 @@ interface HeartbeatOptions extends ClientOptions {
   readonly quiet?: boolean;
 }
 
-/** `--by`: 1 to 128 printable ASCII characters, as the server takes it. */
+/** `--by`: 1 to 128 printable ASCII characters, the first not a space, as the server takes it. */
 function byArgument(value: string): string {
-  if (!/^[\x20-\x7E]{1,128}$/.test(value))
-    throw new InvalidArgumentError('give 1 to 128 printable ASCII characters');
+  if (!/^[\x21-\x7E][\x20-\x7E]{0,127}$/.test(value))
+    throw new InvalidArgumentError(
+      'give 1 to 128 printable ASCII characters, the first not a space',
+    );
   return value;
 }
 

@@ -35,7 +35,7 @@ const server = createServer((req, res) => {
     }
     appendFileSync(
       file,
-      `${JSON.stringify({ webhookId: headers['webhook-id'], verified: ok, id: event.id, subject: event.subject, type: event.type })}\n`,
+      `${JSON.stringify({ webhookId: headers['webhook-id'], verified: ok, id: event.id, subject: event.subject, type: event.type, userAgent: header('user-agent') })}\n`,
     );
     if (!ok) {
       res.writeHead(400).end();
