@@ -81,7 +81,7 @@ export default tseslint.config(
   },
   {
     // One responsibility per file, and functions a reader can hold in view (docs/architecture.md).
-    files: ['packages/*/src/**/*.ts', 'apps/*/src/**/*.ts'],
+    files: ['packages/*/src/**/*.ts', 'apps/*/src/**/*.ts', 'apps/*/src/**/*.tsx'],
     ignores: ['**/*.test.ts', '**/*.bench.ts', '**/bench/**', '**/testing/**'],
     rules: {
       'max-lines': ['error', { max: 500 }],

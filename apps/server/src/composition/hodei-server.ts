@@ -11,6 +11,8 @@ export interface ServerOptions {
   readonly heartbeatMs?: number;
   /** Tick period of simulated clusters; 250 ms by default. */
   readonly clusterTickMs?: number;
+  /** The built dashboard served at `/ui`; the `dist/` of `@hodei/dashboard` by default. */
+  readonly dashboardDir?: string;
 }
 
 export interface HodeiServer {

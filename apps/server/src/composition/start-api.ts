@@ -5,6 +5,8 @@ import type { ServerConfig } from '../config/config.js';
 import { buildHttpApp } from '../http/app.js';
 import { EventTicketStore } from '../events/event-ticket-store.js';
 import { eventTicketAuth } from '../http/event-ticket-routes.js';
+import { SessionStore } from '../http/session-store.js';
+import { dashboardDistDir } from '../http/ui-routes.js';
 import { resolveToken } from './api-token.js';
 import { catchUpSource } from './event-history.js';
 import type { ServerOptions } from './hodei-server.js';
@@ -26,12 +28,17 @@ export async function buildApi(c: DependencyContainer, options: ServerOptions): 
   const providers = c.resolve(TOKENS.providers);
   const bus = c.resolve(TOKENS.eventBus);
   const config = c.resolve(TOKENS.config);
+  const clock = c.resolve(TOKENS.clock);
   const { token, file: tokenFile } = await resolveToken(config);
   const eventTickets = new EventTicketStore();
   const app = await buildHttpApp({
     eventTickets,
     ticketAuth: eventTicketAuth(eventTickets),
     webhooks: c.resolve(TOKENS.webhooks),
+    sessions: new SessionStore({ ttlMs: config.ui.sessionTtlMs, now: () => clock.now() }),
+    ...(config.ui.enabled ? { ui: { dir: options.dashboardDir ?? dashboardDistDir() } } : {}),
+    recentDeadlines: metrics.events.recent,
+    now: () => clock.now(),
     service: c.resolve(TOKENS.service),
     live,
     resume: catchUpSource(live, bus),

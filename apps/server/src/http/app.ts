@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import Fastify, {
   LogController,
@@ -6,6 +7,7 @@ import Fastify, {
   type FastifyInstance,
 } from 'fastify';
 import { DEFAULT_HTTP_LIMITS } from '../config/http-limits.js';
+import { registerDashboardRoutes } from './dashboard-routes.js';
 import { addErrorHandlers } from './error-handler.js';
 import { registerEventStreamRoute, registerHistoryRoute } from './event-routes.js';
 import { registerEventTicketRoute } from './event-ticket-routes.js';
@@ -16,7 +18,11 @@ import { addRequestHooks } from './request-hooks.js';
 import type { OpenStreams } from './route-helpers.js';
 import { openApiOptions } from './openapi-document.js';
 import { SHARED_SCHEMAS } from './schemas.js';
+import { sessionCookieAuth } from './session-auth.js';
+import { registerSessionRoutes } from './session-routes.js';
+import { SignInLimiter } from './sign-in-limiter.js';
 import { registerSystemRoutes } from './system-routes.js';
+import { registerUiRoutes } from './ui-routes.js';
 import { rejectMalformedStrings } from './well-formed-input.js';
 import { registerWebhookRoutes } from './webhook-routes.js';
 import { registerWorkerRoutes } from './worker-routes.js';
@@ -60,20 +66,38 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     streams.clear();
     done();
   });
-  addRequestHooks(app, deps);
+  // Parses `Cookie` in an onRequest hook of its own, before the token check reads it.
+  await app.register(cookie);
+  const sessions = deps.sessions;
+  addRequestHooks(
+    app,
+    sessions === undefined ? deps : { ...deps, cookieAuth: sessionCookieAuth(sessions) },
+  );
   rejectMalformedStrings(app);
   addErrorHandlers(app, deps.bodyLimit);
   acceptEmptyJsonBodies(app);
 
   // In this order, the order of the OpenAPI document's paths.
   registerWorkerRoutes(app, deps.service, streams);
+  registerDashboardRoutes(app, {
+    service: deps.service,
+    recentDeadlines: deps.recentDeadlines,
+    now: deps.now ?? Date.now,
+  });
   registerHistoryRoute(app, deps);
   registerGcRoutes(app, deps.service);
   registerEventStreamRoute(app, deps, streams);
   if (deps.eventTickets !== undefined)
     registerEventTicketRoute(app, { tickets: deps.eventTickets });
   registerWebhookRoutes(app, deps.webhooks ?? webhookService(undefined));
+  if (sessions !== undefined)
+    registerSessionRoutes(app, {
+      sessions,
+      limiter: deps.signInLimiter ?? new SignInLimiter(),
+      token: deps.token,
+    });
   registerSystemRoutes(app, deps);
+  if (deps.ui !== undefined) await registerUiRoutes(app, deps.ui.dir);
   return app;
 }
 

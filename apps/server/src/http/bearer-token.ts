@@ -12,5 +12,10 @@ const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 export function bearerTokenMatches(header: string | undefined, token: string): boolean {
   const given = header === undefined ? undefined : BEARER.exec(header)?.[1];
   if (given === undefined) return false;
+  return tokensMatch(given, token);
+}
+
+/** Whether `given` is `token`, in constant time (the sign-in's token, from its body). */
+export function tokensMatch(given: string, token: string): boolean {
   return timingSafeEqual(digest(given), digest(token));
 }

@@ -256,7 +256,7 @@ describe('the HTTP API', () => {
     [
       'an idle timeout above the max lifetime',
       { policy: { maxLifetimeSeconds: 60, idleTimeoutSeconds: 120 } },
-      'policy.idleTimeoutSeconds',
+      'body.policy.idleTimeoutSeconds',
     ],
     ['an unknown provider', { providerId: 'nope' }, 'providerId'],
   ])('answers 400 for %s', async (_what, body, path) => {

@@ -6,8 +6,12 @@ import type { RequestLogLevel } from '../config/observability-config.js';
 import type { CatchUpSource } from '../events/catch-up-source.js';
 import type { LiveEventStream } from '../events/live-event-stream.js';
 import type { EventTicketStore } from '../events/event-ticket-store.js';
+import type { RecentObservations } from '../metrics/recent-observations.js';
 import type { WebhookService } from '../webhooks/webhook-service.js';
 import type { WorkerService } from '../workers/worker-service.js';
+import type { CookieCheck } from './session-auth.js';
+import type { SessionStore } from './session-store.js';
+import type { SignInLimiter } from './sign-in-limiter.js';
 
 export interface ReadinessCheck {
   readonly ok: boolean;
@@ -50,4 +54,22 @@ export interface HttpAppDeps {
   /** `/v1/webhooks`; absent: every webhook route answers 409 WebhooksNeedDatabase. */
   readonly webhooks?: WebhookService;
   readonly ticketAuth?: (route: string, request: FastifyRequest) => boolean;
+  /**
+   * Browser sessions (`/v1/session`): with them every `/v1` route also takes the session
+   * cookie, and a change through it the CSRF token. Absent: the bearer token only.
+   */
+  readonly sessions?: SessionStore;
+  /** The bound on wrong tokens at sign-in; a default one when absent. */
+  readonly signInLimiter?: SignInLimiter;
+  /** Set from `sessions` by `buildHttpApp`: what the session cookie says of a request. */
+  readonly cookieAuth?: (request: FastifyRequest) => CookieCheck;
+  /**
+   * The dashboard at `/ui`: the folder of its built files (`undefined`: not built, `/ui`
+   * answers 404). Absent: no `/ui` routes (HODEI_UI_ENABLED=false).
+   */
+  readonly ui?: { readonly dir: string | undefined };
+  /** The last day of reap lags and idle tails, for `GET /v1/stats/deadlines`. */
+  readonly recentDeadlines?: RecentObservations;
+  /** Epoch ms; `Date.now` when absent. */
+  readonly now?: () => number;
 }

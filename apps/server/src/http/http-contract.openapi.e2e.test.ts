@@ -3,7 +3,12 @@ import formats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRawConnection } from '../testing/raw-http.js';
 import { createTestDatabase, type TestDatabase } from '../testing/server-process.js';
-import { startTestServer, TEST_TOKEN, type TestServer } from '../testing/test-server.js';
+import {
+  eventually,
+  startTestServer,
+  TEST_TOKEN,
+  type TestServer,
+} from '../testing/test-server.js';
 
 /**
  * Every route's real answers against `/openapi.json`: each status, media type, JSON body and
@@ -267,17 +272,22 @@ function policyScenarios(id: string): Call[] {
   const heartbeat = { method: 'POST', template: HEARTBEAT, path: `/v1/workers/${id}/heartbeat` };
   return [
     { ...policy, json: { maxLifetimeSeconds: 7200, expiryWarningSeconds: 30 } },
+    { ...policy, json: { extendLifetimeBySeconds: 600 } },
+    { ...policy, json: { extendLifetimeBySeconds: 600, maxLifetimeSeconds: 600 } },
+    // JSON only: another media type is refused before its body is looked at.
     {
       ...policy,
       headers: { 'content-type': 'application/merge-patch+json' },
       raw: '{"idleTimeoutSeconds":600,"ttlAfterCompletionSeconds":null}',
     },
+    { ...policy, headers: { 'content-type': 'text/plain' }, raw: '{"idleTimeoutSeconds":600}' },
     { ...policy, json: {} },
     { ...policy, json: { maxLifetimeSeconds: 0, orphanAction: 'remove' } },
-    { ...policy, headers: { 'content-type': 'application/merge-patch+json' }, raw: '{"x":' },
     heartbeat,
     { ...heartbeat, json: { by: 'dispatcher-7' } },
     { ...heartbeat, json: { by: '' } },
+    { ...heartbeat, json: { by: '   ' } },
+    { method: 'POST', template: HEARTBEAT, path: '/v1/workers/c-job/heartbeat' },
   ];
 }
 
@@ -290,6 +300,11 @@ const SCENARIOS: readonly Call[] = [
     method: 'POST',
     template: '/v1/workers',
     json: { id: 'c-job', mode: 'job', command: ['echo', 'hi'] },
+  },
+  {
+    method: 'POST',
+    template: '/v1/workers',
+    json: { id: 'c-kept', command: ['true'], policy: { ttlAfterCompletionSeconds: 600 } },
   },
   { method: 'POST', template: '/v1/workers', json: { mode: 'nope', env: { HODEI_X: '1' } } },
   { method: 'POST', template: '/v1/workers', json: agent('c-gone') },
@@ -320,6 +335,13 @@ const SCENARIOS: readonly Call[] = [
   { method: 'DELETE', template: '/v1/workers/{id}', path: '/v1/workers/c-gone' },
   { method: 'DELETE', template: '/v1/workers/{id}', path: '/v1/workers/c-gone' },
   { method: 'DELETE', template: '/v1/workers/{id}', path: '/v1/workers/c-agent?wait=true' },
+  // An unknown worker's policy: 404.
+  {
+    method: 'PATCH',
+    template: POLICY,
+    path: '/v1/workers/c-none/policy',
+    json: { maxLifetimeSeconds: 60 },
+  },
   { method: 'DELETE', template: '/v1/workers/{id}', path: '/v1/workers/c-job?wait=maybe' },
   { method: 'GET', template: '/openapi.json', token: null },
   { method: 'GET', template: '/metrics', token: null },
@@ -327,6 +349,33 @@ const SCENARIOS: readonly Call[] = [
   { method: 'GET', template: '/readyz', token: null },
   { method: 'GET', template: '/readyz' },
 ];
+
+const SESSION = '/v1/session';
+
+/** Around a browser session: its reads, a change with and without its CSRF token, sign-out. */
+function sessionScenarios(cookie: string, csrfToken: string): Call[] {
+  const browser = { token: null, headers: { cookie } };
+  const change = { token: null, headers: { cookie, 'x-csrf-token': csrfToken } };
+  return [
+    { method: 'POST', template: SESSION, token: null, json: { token: 'not-the-api-token' } },
+    { method: 'POST', template: SESSION, token: null, json: { token: '', extra: 1 } },
+    { method: 'GET', template: SESSION, ...browser },
+    { method: 'GET', template: SESSION },
+    { method: 'POST', template: '/v1/gc', ...browser },
+    { method: 'POST', template: '/v1/gc', ...change },
+    { method: 'GET', template: '/v1/stats/workers', ...browser },
+    { method: 'GET', template: '/v1/stats/deadlines' },
+    {
+      method: 'GET',
+      template: '/v1/stats/deadlines',
+      path: '/v1/stats/deadlines?windowSeconds=60',
+    },
+    { method: 'GET', template: '/v1/stats/deadlines', path: '/v1/stats/deadlines?windowSeconds=0' },
+    { method: 'DELETE', template: SESSION, ...browser },
+    { method: 'DELETE', template: SESSION, ...change },
+    { method: 'GET', template: SESSION, ...browser },
+  ];
+}
 
 const HOOKS = '/v1/webhooks';
 const HOOK = '/v1/webhooks/{id}';
@@ -365,6 +414,17 @@ const NO_DATABASE_WEBHOOK_SCENARIOS: readonly Call[] = [
   { method: 'GET', template: HOOK, path: `${HOOKS}/00000000-0000-4000-8000-000000000000` },
 ];
 
+/** On a server whose Docker Engine does not answer, lifecycle management on: no recovery yet. */
+const UNRECOVERED_SCENARIOS: readonly Call[] = [
+  {
+    method: 'PATCH',
+    template: POLICY,
+    path: '/v1/workers/x/policy',
+    json: { idleTimeoutSeconds: 60 },
+  },
+  { method: 'POST', template: HEARTBEAT, path: '/v1/workers/x/heartbeat' },
+];
+
 /** On a server whose Docker Engine does not answer, lifecycle management off. */
 const DOWN_SCENARIOS: readonly Call[] = [
   { method: 'GET', template: '/readyz' },
@@ -387,6 +447,7 @@ const DOWN_SCENARIOS: readonly Call[] = [
 describe('every route against the OpenAPI document', () => {
   let t: TestServer;
   let down: TestServer;
+  let unrecovered: TestServer;
   let hooks: TestServer;
   let db: TestDatabase;
   let contract: Contract;
@@ -406,6 +467,10 @@ describe('every route against the OpenAPI document', () => {
       DOCKER_HOST: 'tcp://127.0.0.1:1',
       HODEI_LIFECYCLE_ENABLED: 'false',
     });
+    unrecovered = await startTestServer({
+      HODEI_PROVIDERS: 'docker',
+      DOCKER_HOST: 'tcp://127.0.0.1:1',
+    });
     db = await createTestDatabase();
     hooks = await startTestServer({
       DATABASE_URL: db.url,
@@ -420,6 +485,7 @@ describe('every route against the OpenAPI document', () => {
       await t.api('DELETE', `/v1/workers/${w.id}?wait=true`);
     await t?.stop();
     await down?.stop();
+    await unrecovered?.stop();
     await hooks?.stop();
     await db?.drop();
   });
@@ -436,6 +502,19 @@ describe('every route against the OpenAPI document', () => {
     expect(failed).toEqual([]);
   });
 
+  it('documents the heartbeat’s body as optional, and what a policy change answers', () => {
+    const paths = contract.doc['paths'] as Record<string, Record<string, Json>>;
+    const heartbeat = paths['/v1/workers/{id}/heartbeat']?.['post'];
+    expect((heartbeat?.['requestBody'] as Json | undefined)?.['required']).toBe(false);
+    const change = paths['/v1/workers/{id}/policy']?.['patch'];
+    expect(Object.keys((change?.['requestBody'] as Json)['content'] as Json)).toEqual([
+      'application/json',
+    ]);
+    const responses = change?.['responses'] as Record<string, Json>;
+    expect(Object.keys(responses['200']?.['headers'] as Json)).toContain('Hodei-Policy-Changed');
+    expect(Object.keys(responses['503']?.['headers'] as Json)).toContain('Retry-After');
+  });
+
   it('answers only what each operation documents', async () => {
     const operations = [...contract.operations()];
     for (const [name, op] of operations) {
@@ -444,12 +523,50 @@ describe('every route against the OpenAPI document', () => {
       for (const call of probesOf(template, method, op)) record(await send(t.url, call));
     }
     for (const call of SCENARIOS) record(await send(t.url, call));
+    // A finished job kept 600 s: only its retention may change, 409.
+    await eventually(
+      () => t.api('GET', '/v1/workers/c-kept'),
+      (w) => w.body?.state === 'terminated',
+    );
+    record(
+      await send(t.url, {
+        method: 'PATCH',
+        template: POLICY,
+        path: '/v1/workers/c-kept/policy',
+        json: { maxLifetimeSeconds: 60 },
+      }),
+    );
+    const signedIn = await send(t.url, {
+      method: 'POST',
+      template: SESSION,
+      token: null,
+      json: { token: TEST_TOKEN },
+    });
+    record(signedIn);
+    const cookie = (signedIn.headers.getSetCookie()[0] ?? '').split(';')[0] ?? '';
+    const csrf = (JSON.parse(signedIn.body ?? '{}') as { csrfToken?: string }).csrfToken ?? '';
+    for (const call of sessionScenarios(cookie, csrf)) record(await send(t.url, call));
+    // Wrong tokens at sign-in until the bound: 429.
+    for (let i = 0; i < 12 && !seen.get(`POST ${SESSION}`)?.has(429); i++)
+      record(
+        await send(t.url, {
+          method: 'POST',
+          template: SESSION,
+          token: null,
+          json: { token: `wrong-${i}` },
+        }),
+      );
     // Agents up to HODEI_MAX_WORKERS, then one more: 429.
     for (let i = 0; i < 8 && !seen.get('POST /v1/workers')?.has(429); i++)
       record(
         await send(t.url, { method: 'POST', template: '/v1/workers', json: agent(`c-fill-${i}`) }),
       );
     for (const call of DOWN_SCENARIOS) record(await send(down.url, call));
+    for (const call of UNRECOVERED_SCENARIOS) {
+      const answer = await send(unrecovered.url, call);
+      record(answer);
+      expect([answer.status, answer.headers.get('retry-after')]).toEqual([503, '5']);
+    }
     const created = await send(hooks.url, {
       method: 'POST',
       template: HOOKS,

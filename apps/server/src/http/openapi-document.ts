@@ -22,6 +22,11 @@ const TAGS = [
     description:
       'Lifecycle events POSTed to your endpoints, signed, retried, replayable from the log',
   },
+  {
+    name: 'session',
+    description:
+      'Browser sessions for the dashboard (/ui): the token traded for an HttpOnly cookie',
+  },
   { name: 'system', description: 'Served without a token: the document, metrics and probes' },
 ];
 
@@ -31,6 +36,13 @@ const COMPONENTS = {
       type: 'http',
       scheme: 'bearer',
       description: 'HODEI_API_TOKEN, or the token file the server printed at start',
+    },
+    session: {
+      type: 'apiKey',
+      in: 'cookie',
+      name: 'hodei_session',
+      description:
+        'a browser session from POST /v1/session; every method but GET and HEAD also sends X-CSRF-Token, and an Origin, if any, of this server',
     },
     ticket: {
       type: 'apiKey',
@@ -63,17 +75,43 @@ type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** Each operation of `paths`. */
-function* operationsOf(paths: unknown): Generator<Json> {
+/** Each operation of `paths`, with its method. */
+function* operationsOf(paths: unknown): Generator<[string, Json]> {
   if (!isObject(paths)) return;
   for (const item of Object.values(paths)) {
     if (!isObject(item)) continue;
-    for (const op of Object.values(item)) if (isObject(op) && isObject(op['responses'])) yield op;
+    for (const [method, op] of Object.entries(item))
+      if (isObject(op) && isObject(op['responses'])) yield [method, op];
   }
 }
 
 const PLACES = ['path', 'query', 'header'];
 const placeOf = (p: unknown) => PLACES.indexOf(isObject(p) ? String(p['in']) : 'header');
+
+/** Sent when a change made with the session cookie lacks its CSRF token or its origin. */
+const CSRF_REFUSAL = {
+  description:
+    'Made with the session cookie: no or another X-CSRF-Token (`CsrfTokenMismatch`), or an Origin not of this server (`ForeignOrigin`)',
+  headers: { [CORRELATION_HEADER]: { $ref: '#/components/headers/CorrelationId' } },
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+};
+
+/** A change that the session cookie may make can be refused 403 (see `session-auth.ts`). */
+function withCsrfRefusal(method: string, op: Json): void {
+  if (method === 'get' || method === 'head') return;
+  const security = Array.isArray(op['security']) ? (op['security'] as unknown[]) : [];
+  if (!security.some((s) => isObject(s) && s['session'] !== undefined)) return;
+  const responses = op['responses'] as Json;
+  if (responses['403'] === undefined) responses['403'] = CSRF_REFUSAL;
+}
+
+/** Operations that take a body but need none (@fastify/swagger marks every body required). */
+const OPTIONAL_BODIES = new Set(['heartbeatWorker']);
+
+function withOptionalBody(op: Json): void {
+  const body = op['requestBody'];
+  if (isObject(body) && OPTIONAL_BODIES.has(String(op['operationId']))) body['required'] = false;
+}
 
 /**
  * The parameters path first, then the query, then the correlation id as the shared
@@ -123,7 +161,11 @@ export function openApiOptions(version: string): FastifyDynamicSwaggerOptions {
     }),
     transformObject: (document) => {
       const openapi = 'openapiObject' in document ? document.openapiObject : {};
-      for (const op of operationsOf(openapi.paths)) withCorrelation(op);
+      for (const [method, op] of operationsOf(openapi.paths)) {
+        withCsrfRefusal(method, op);
+        withOptionalBody(op);
+        withCorrelation(op);
+      }
       return openapi;
     },
   };

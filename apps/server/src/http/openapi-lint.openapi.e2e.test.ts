@@ -74,6 +74,8 @@ function operationsOf(doc: Json): Operation[] {
 }
 
 const BEARER = { bearer: [] };
+/** Trades the token in its body for a session cookie: the one /v1 operation open to anyone. */
+const SIGN_IN = 'POST /v1/session';
 const GET_NEVER = ['413', '415', '429'];
 
 /** What Redocly cannot say: the API's own rules for every operation. */
@@ -96,7 +98,10 @@ function conventionProblems({ name, path, method, op }: Operation): string[] {
     !parameters.some((p) => p['in'] === 'header' && p['name'] === 'authorization'),
     'no Authorization parameter (the security scheme says it)',
   );
-  if (path.startsWith('/v1/')) {
+  if (name === SIGN_IN) {
+    need(security.length === 0, 'no security requirement (the token is its body)');
+    need(responses.includes('401'), 'a 401');
+  } else if (path.startsWith('/v1/')) {
     need(
       security.some((s) => JSON.stringify(s) === JSON.stringify(BEARER)),
       'the bearer security requirement',

@@ -41,7 +41,7 @@ export const text = (mediaType: string, description: string, o: ResponseOptions 
 
 const ERRORS = {
   400: 'Invalid input (`problems` lists each: a field, the path id, the query, the JSON), or malformed HTTP such as an HTTP/1.1 request without Host',
-  401: 'No valid bearer token',
+  401: 'No valid bearer token or session cookie',
   404: 'No such worker (also after its cleanup)',
   409: 'The worker’s state or mode does not allow it',
   413: 'The body is larger than the server accepts (64 KiB)',

@@ -6,6 +6,7 @@ import { pino, type Level, type LevelWithSilent } from 'pino';
 import { bearerTokenMatches } from './bearer-token.js';
 import { failureBehind } from './error-mapping.js';
 import type { HttpAppDeps } from './http-app-deps.js';
+import { UI_ROUTES } from './ui-routes.js';
 
 const CORRELATION = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -15,7 +16,15 @@ const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
   '/readyz',
   '/metrics',
   '/openapi.json',
+  ...UI_ROUTES,
 ]);
+
+/** Routes served without a token for one method: the sign-in trades the token in its body;
+ * the sign-out forgets whatever session the cookie names, and clears it. */
+const PUBLIC_OPERATIONS: ReadonlySet<string> = new Set(['POST /v1/session', 'DELETE /v1/session']);
+
+/** Live responses: opened with a session's cookie, they end when the session ends. */
+const STREAM_ROUTES: ReadonlySet<string> = new Set(['/v1/events', '/v1/workers/:id/logs']);
 
 /** Asked every few seconds by probes and scrapers: their lines go at debug, not with the rest. */
 const PROBE_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
@@ -46,10 +55,22 @@ const hasBody = (raw: IncomingMessage): boolean =>
 /**
  * On every request: the Host check, its correlation id (echoed in the response), the bearer
  * token check, the refusal of encoded bodies, and once answered, its log line and metrics.
+ * Wrong bearer tokens count against the sign-in's bound per client address (429 past it); a
+ * right one is never held back.
  */
 export function addRequestHooks(
   app: FastifyInstance,
-  deps: Pick<HttpAppDeps, 'token' | 'onResponse' | 'ticketAuth' | 'logger' | 'requestLogLevel'>,
+  deps: Pick<
+    HttpAppDeps,
+    | 'token'
+    | 'onResponse'
+    | 'ticketAuth'
+    | 'cookieAuth'
+    | 'sessions'
+    | 'signInLimiter'
+    | 'logger'
+    | 'requestLogLevel'
+  >,
 ): void {
   app.decorateRequest('correlationId', '');
   app.decorateRequest('failure', undefined);
@@ -85,18 +106,42 @@ export function addRequestHooks(
     // Decided on the matched route, never on the raw URL: the router decodes percent-escapes
     // (`/%761/gc` reaches `/v1/gc`). Everything but the public routes needs the token.
     const route = request.routeOptions.url;
-    const open = route !== undefined && PUBLIC_ROUTES.has(route);
+    const open =
+      route !== undefined &&
+      (PUBLIC_ROUTES.has(route) || PUBLIC_OPERATIONS.has(`${request.method} ${route}`));
     if (
-      !open &&
-      !bearerTokenMatches(request.headers.authorization, deps.token) &&
-      !(route !== undefined && deps.ticketAuth?.(route, request) === true)
-    ) {
-      return reply
-        .code(401)
-        .header('www-authenticate', 'Bearer')
-        .send({ error: 'Unauthorized', message: 'a valid bearer token is required' });
+      open ||
+      bearerTokenMatches(request.headers.authorization, deps.token) ||
+      (route !== undefined && deps.ticketAuth?.(route, request) === true)
+    )
+      return undefined;
+    // Without the bearer token, a browser's session cookie (and for a change, its CSRF token).
+    const cookie = deps.cookieAuth?.(request) ?? { type: 'none' };
+    if (cookie.type === 'accepted') {
+      if (route !== undefined && STREAM_ROUTES.has(route))
+        deps.sessions?.holdStream(cookie.sessionId, reply.raw);
+      return undefined;
     }
-    return undefined;
+    if (cookie.type === 'refused')
+      return reply.code(403).send({ error: cookie.error, message: cookie.message });
+    // A wrong token is a guess: bounded per address as the sign-in's are.
+    const limiter = deps.signInLimiter;
+    if (request.headers.authorization !== undefined && limiter !== undefined) {
+      const wait = limiter.retryAfterSeconds(request.ip);
+      if (wait > 0)
+        return reply
+          .code(429)
+          .header('retry-after', String(wait))
+          .send({
+            error: 'TooManyWrongTokens',
+            message: `too many wrong tokens from this address; retry in ${wait} s`,
+          });
+      limiter.wrongToken(request.ip);
+    }
+    return reply
+      .code(401)
+      .header('www-authenticate', 'Bearer')
+      .send({ error: 'Unauthorized', message: 'a valid bearer token is required' });
   });
 
   // Parsed as it is, a compressed body would be read as garbage or, worse, as something else.

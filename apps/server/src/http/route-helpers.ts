@@ -7,11 +7,11 @@ import { bodyOf, statusOf } from './error-mapping.js';
 /** Responses streamed past Fastify (logs, SSE); ended when the server closes. */
 export type OpenStreams = Set<ServerResponse>;
 
-/** The OpenAPI security requirement of every `/v1` route. */
-export const security = [{ bearer: [] }];
+/** The OpenAPI security requirement of every `/v1` route: the token, or a browser's session. */
+export const security = [{ bearer: [] }, { session: [] }];
 
-/** `GET /v1/events`: the bearer token, or a browser's ticket in the query. */
-export const bearerOrTicket = [{ bearer: [] }, { ticket: [] }];
+/** `GET /v1/events`: the bearer token, a browser's session, or a browser's ticket in the query. */
+export const bearerOrTicket = [{ bearer: [] }, { session: [] }, { ticket: [] }];
 
 /** The routes served without a token. */
 export const noSecurity: Record<string, string[]>[] = [];
@@ -32,6 +32,8 @@ const RETRY_AFTER_SECONDS = 5;
 
 export const fail = (reply: FastifyReply, error: WorkerServiceError): FastifyReply => {
   const status = statusOf(error);
-  if (status === 429) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+  // Both pass with time: the limit as workers end, a recovery at a later attempt.
+  if (status === 429 || error.type === 'ProviderNotRecovered')
+    void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
   return reply.code(status).send(bodyOf(error));
 };

@@ -1,5 +1,6 @@
 import { LIFECYCLE_EVENT_TYPES, WORKER_STATES } from '@hodei/domain';
 import { booleanText, documentedText, integerText } from './openapi-query-types.js';
+import { DASHBOARD_SCHEMAS } from './dashboard-schemas.js';
 import { WEBHOOK_SCHEMAS } from './webhook-schemas.js';
 
 /**
@@ -108,7 +109,9 @@ export const deadlinesSchema = {
       'terminated for IdleTimeout (a ready agent): its last activity plus idleTimeout',
     ),
     startupAt: isoOrNull('terminated for StartupTimeout (creating)'),
-    forceRemoveAt: isoOrNull('removed by force (terminating)'),
+    forceRemoveAt: isoOrNull(
+      'terminating: the latest it is removed by force (a backstop past its graceful termination timeout), not when it is expected to stop',
+    ),
     cleanupAt: isoOrNull('cleaned up, its retention over (terminated, failed)'),
     expiryWarningAt: isoOrNull('when its WorkerEphemeralExpiring goes out, if one is owed'),
     next: {
@@ -163,7 +166,11 @@ export const workerSchema = {
       required: ['at', 'by'],
       properties: {
         at: { type: 'string', format: 'date-time' },
-        by: { type: 'string', description: 'a heartbeat’s `by`, or the actor of the change' },
+        by: {
+          type: 'string',
+          description:
+            'who: a heartbeat’s `by`; `api` (a request: ready, busy, a heartbeat without `by`); `gc` (the deadline pass); `watch` (the provider’s events, e.g. a job’s start); `recovery` (adopted after a restart); `unknown` (recovered without its history)',
+        },
       },
     },
     deadlines: { $ref: 'Deadlines#' },
@@ -240,16 +247,22 @@ export const createWorkerRequestSchema = {
 export const policyChangeSchema = {
   $id: 'PolicyChange',
   description:
-    'A change of a worker’s policy at run time (JSON merge patch semantics): the fields given, as at create, merged onto its policy; at least one. A terminating worker’s policy cannot change, a finished one’s only ttlAfterCompletionSeconds; maxLifetimeSeconds may not pass HODEI_MAX_LIFETIME_SECONDS',
+    'A partial update of a worker’s policy at run time: the fields given, as at create, replace its own, the others stay; at least one. `extendLifetimeBySeconds` (not with maxLifetimeSeconds) adds to the lifetime it has when the change applies. A terminating worker’s policy cannot change, a finished one’s only ttlAfterCompletionSeconds; the lifetime may not pass HODEI_MAX_LIFETIME_SECONDS',
   type: 'object',
   additionalProperties: false,
   minProperties: 1,
-  properties: POLICY_REQUEST_PROPERTIES,
+  properties: {
+    ...POLICY_REQUEST_PROPERTIES,
+    extendLifetimeBySeconds: {
+      ...seconds(1),
+      description: 'seconds added to its current maxLifetime, counted when the change applies',
+    },
+  },
 } as const;
 
 export const heartbeatRequestSchema = {
   $id: 'HeartbeatRequest',
-  description: 'An activity heartbeat: the idle clock restarts, no event is recorded',
+  description: 'An agent’s activity heartbeat: its idle clock restarts, no event is recorded',
   type: 'object',
   additionalProperties: false,
   properties: {
@@ -257,8 +270,9 @@ export const heartbeatRequestSchema = {
       type: 'string',
       minLength: 1,
       maxLength: 128,
-      pattern: '^[\\x20-\\x7E]+$',
-      description: 'who touched it (1 to 128 printable ASCII characters); default `api`',
+      pattern: '^[\\x21-\\x7E][\\x20-\\x7E]*$',
+      description:
+        'who touched it (1 to 128 printable ASCII characters, the first visible, not a space); default `api`',
     },
   },
 } as const;
@@ -448,4 +462,5 @@ export const SHARED_SCHEMAS = [
   gcReportSchema,
   healthSchema,
   ...WEBHOOK_SCHEMAS,
+  ...DASHBOARD_SCHEMAS,
 ] as const;

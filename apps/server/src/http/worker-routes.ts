@@ -1,12 +1,12 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type {
   CreateWorkerRequest,
-  PolicyRequest,
+  PolicyChangeRequest,
   WorkerService,
 } from '../workers/worker-service.js';
 import { ctxOf, fail, security, type OpenStreams } from './route-helpers.js';
 import { writeLogLines } from './write-log-lines.js';
-import { errors, json, text } from './openapi-responses.js';
+import { errors, json, RETRY_AFTER, text } from './openapi-responses.js';
 import { deleteQuery, listWorkersQuery, logsQuery, workerIdParams } from './schemas.js';
 
 const tags = ['workers'];
@@ -162,40 +162,24 @@ function addMarkRoutes(app: FastifyInstance, service: WorkerService): void {
   }
 }
 
-/** RFC 7396's media type; the change is a JSON merge patch of the policy's fields. */
-const MERGE_PATCH = 'application/merge-patch+json';
 const POLICY_ROUTE = '/v1/workers/:id/policy';
 
-const bodyError = (message: string, code: string, statusCode: number): FastifyError =>
-  Object.assign(new Error(message), { code, statusCode });
+/** The fields a change changed, `…Seconds`, comma-separated; empty when it changed nothing. */
+export const POLICY_CHANGED_HEADER = 'Hodei-Policy-Changed';
 
-/**
- * Reads merge-patch bodies as JSON for `route` alone; any other route answers them 415 as it
- * does every type but JSON.
- */
-function addMergePatchParser(app: FastifyInstance, route: string): void {
-  app.addContentTypeParser(MERGE_PATCH, { parseAs: 'string' }, (request, body, parsed) => {
-    if (request.routeOptions.url !== route) {
-      parsed(bodyError('send application/json', 'FST_ERR_CTP_INVALID_MEDIA_TYPE', 415));
-      return;
-    }
-    try {
-      parsed(null, JSON.parse(String(body)) as unknown);
-    } catch (cause) {
-      parsed(
-        bodyError(
-          `the body is not JSON: ${(cause as Error).message}`,
-          'FST_ERR_CTP_INVALID_JSON_BODY',
-          400,
-        ),
-      );
-    }
-  });
-}
+/** A provider that has not recovered its workers yet may be about to adopt this one. */
+const NOT_RECOVERED = [
+  503,
+  'The provider has not recovered its workers yet (after a restart; Retry-After says when to retry), or, with lifecycle management off, it cannot be reached',
+  RETRY_AFTER,
+] as const;
+
+/** The media type of a Content-Type header, without its parameters, lower case. */
+const mediaTypeOf = (header: string | undefined): string =>
+  (header ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 
 /** `PATCH /v1/workers/{id}/policy`: extend (or shorten) a worker at run time. */
 function addPolicyRoute(app: FastifyInstance, service: WorkerService): void {
-  addMergePatchParser(app, POLICY_ROUTE);
   app.patch(
     POLICY_ROUTE,
     {
@@ -203,22 +187,25 @@ function addPolicyRoute(app: FastifyInstance, service: WorkerService): void {
         operationId: 'changeWorkerPolicy',
         summary: "Change a worker's policy at run time (extend it)",
         description:
-          'The fields given merged onto its policy and validated as at create; its deadlines move at once and one WorkerEphemeralPolicyChanged records the old and new values (none when nothing changed). `application/json` or `application/merge-patch+json`.',
+          'A partial update (`application/json`): the fields given replace those of its policy, the others stay, and the result is validated as at create; `extendLifetimeBySeconds` adds to the lifetime it has when the change applies, so concurrent extensions all count. Its deadlines move at once and one WorkerEphemeralPolicyChanged records the old and new values (none when nothing changed; the `Hodei-Policy-Changed` header says which fields did). The change lives in the server: it survives a restart only with DATABASE_URL, where recovery replays it from the event store.',
         tags,
         security,
         params: workerIdParams,
-        body: {
-          content: {
-            'application/json': { schema: { $ref: 'PolicyChange#' } },
-            [MERGE_PATCH]: { schema: { $ref: 'PolicyChange#' } },
-          },
-        },
+        body: { $ref: 'PolicyChange#' },
         response: {
-          200: json('Worker', 'The worker with its new policy and deadlines'),
+          200: json('Worker', 'The worker with its new policy and deadlines', {
+            headers: {
+              [POLICY_CHANGED_HEADER]: {
+                type: 'string',
+                description:
+                  'the fields that changed, comma-separated (`maxLifetimeSeconds,idleTimeoutSeconds`); empty when the values were already its own',
+              },
+            },
+          }),
           ...errors(
             [
               400,
-              'A field is unknown or invalid (`problems` names it), none is given, or maxLifetimeSeconds passes HODEI_MAX_LIFETIME_SECONDS',
+              'A field is unknown or invalid (`problems` names it, `body.<field>`), none is given, extendLifetimeBySeconds comes with maxLifetimeSeconds, or the lifetime would pass HODEI_MAX_LIFETIME_SECONDS',
             ],
             401,
             404,
@@ -228,24 +215,34 @@ function addPolicyRoute(app: FastifyInstance, service: WorkerService): void {
             ],
             413,
             414,
-            415,
-            [503, 'The event could not be recorded (publisher backpressure); retry'],
+            [415, 'The body is not `application/json`, or it is compressed (Content-Encoding)'],
+            NOT_RECOVERED,
           ),
         },
       },
+      // JSON only (Fastify would read text/plain as a string): refused before validation.
       // No body is an empty change: refused as one, naming the fields.
-      preValidation: (request, _reply, next) => {
+      preValidation: async (request, reply) => {
+        const type = mediaTypeOf(request.headers['content-type']);
+        if (request.body !== undefined && type !== 'application/json') {
+          return reply
+            .code(415)
+            .send({ error: 'UnsupportedMediaType', message: 'send application/json' });
+        }
         request.body ??= {};
-        next();
+        return undefined;
       },
     },
     async (request, reply) => {
       const result = await service.changePolicy(
         (request.params as { id: string }).id,
-        request.body as PolicyRequest,
+        request.body as PolicyChangeRequest,
         ctxOf(request),
       );
-      return result.isErr() ? fail(reply, result.error) : reply.send(result.value);
+      if (result.isErr()) return fail(reply, result.error);
+      return reply
+        .header(POLICY_CHANGED_HEADER, result.value.changed.join(','))
+        .send(result.value.worker);
     },
   );
 }
@@ -257,9 +254,9 @@ function addHeartbeatRoute(app: FastifyInstance, service: WorkerService): void {
     {
       schema: {
         operationId: 'heartbeatWorker',
-        summary: "Restart a live worker's idle clock (no event)",
+        summary: "Restart a live agent's idle clock (no event)",
         description:
-          'Its `lastActivity` becomes now and `by` (default `api`), so `deadlines.idleAt` moves; no event is recorded, the next state event carries the last activity. The body may be absent.',
+          'For agents (a job has no idle clock): its `lastActivity` becomes now and `by` (default `api`), so `deadlines.idleAt` moves; no event is recorded, the next state event carries the last activity. The body may be absent.',
         tags,
         security,
         params: workerIdParams,
@@ -270,10 +267,14 @@ function addHeartbeatRoute(app: FastifyInstance, service: WorkerService): void {
             [400, 'The id is not a worker id, or `by` is invalid'],
             401,
             404,
-            [409, 'The worker is not creating, ready or busy, or lifecycle management is off'],
+            [
+              409,
+              'The worker runs a job (heartbeats are for agents), is not creating, ready or busy, or lifecycle management is off',
+            ],
             413,
             414,
             415,
+            NOT_RECOVERED,
           ),
         },
       },

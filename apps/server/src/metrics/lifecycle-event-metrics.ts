@@ -15,6 +15,7 @@ import {
 import { okAsync, type ResultAsync } from 'neverthrow';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { ProviderEntry } from '../workers/provider-entry.js';
+import { RecentObservations } from './recent-observations.js';
 
 type Providers = () => readonly ProviderEntry[];
 
@@ -141,6 +142,8 @@ export class LifecycleEventMetrics implements LifecycleEventPublisher {
   readonly cleanups: Counter<'provider' | 'reason'>;
   readonly reapLag: Histogram<'provider' | 'rule'>;
   readonly idleTail: Histogram<'provider'>;
+  /** The same reap lags and idle tails, the last day of them, for `GET /v1/stats/deadlines`. */
+  readonly recent = new RecentObservations();
   readonly #pending: PendingTerminations;
   /** The reap lag's series (provider, rule) and the idle tail's (provider) that exist. */
   readonly #lagSeries = new SeenSeries();
@@ -321,7 +324,9 @@ export class LifecycleEventMetrics implements LifecycleEventPublisher {
     if (stoppedAt === undefined || lastActivityAt === undefined) return;
     const labels = { provider: event.providerId };
     this.#tailSeries.first(event.providerId);
-    this.idleTail.observe(labels, secondsBetween(lastActivityAt, stoppedAt));
+    const tail = secondsBetween(lastActivityAt, stoppedAt);
+    this.idleTail.observe(labels, tail);
+    this.recent.add('idleTail', stoppedAt, tail);
   }
 
   /** The reap lag of `rule`: the event's time minus `deadlineAt`; none without a deadline. */
@@ -335,7 +340,9 @@ export class LifecycleEventMetrics implements LifecycleEventPublisher {
     if (at === undefined) return;
     const labels = { provider: event.providerId, rule };
     this.#lagSeries.first(seriesKey(event.providerId, rule));
-    this.reapLag.observe(labels, secondsBetween(deadline, at));
+    const lag = secondsBetween(deadline, at);
+    this.reapLag.observe(labels, lag);
+    this.recent.add(rule, at, lag);
   }
 
   /** Counts the end and observes the life; the reason it ended, when known. */

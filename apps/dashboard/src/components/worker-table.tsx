@@ -1,0 +1,73 @@
+import { shortTypeName } from '../lib/event-text';
+import { formatRelative, formatTime } from '../lib/format';
+import type { FleetRow } from '../lib/fleet-rows';
+import { workerHref } from '../lib/route';
+import { StateBadge } from './state-badge';
+
+const FLAG_TEXT: Record<NonNullable<FleetRow['flag']>, string> = {
+  new: 'new',
+  'left-filter': 'no longer matches the filters',
+  'cleaned-up': 'cleaned up',
+};
+
+/** The page of workers; each id opens the worker. Scrolls sideways on a narrow screen. */
+export function WorkerTable({
+  rows,
+  now,
+}: {
+  readonly rows: readonly FleetRow[];
+  readonly now: number;
+}) {
+  return (
+    <div class="table-scroll" tabIndex={0} role="region" aria-label="Workers table">
+      <table class="workers">
+        <thead>
+          <tr>
+            <th scope="col">Worker</th>
+            <th scope="col">State</th>
+            <th scope="col">Mode</th>
+            <th scope="col">Provider</th>
+            <th scope="col">Image</th>
+            <th scope="col">Created</th>
+            <th scope="col">Last event</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.length === 0 && (
+            <tr>
+              <td colSpan={7}>No worker matches.</td>
+            </tr>
+          )}
+          {rows.map((row) => (
+            <tr
+              key={row.id}
+              data-worker-id={row.id}
+              class={row.flag === null ? '' : `row-${row.flag}`}
+            >
+              <th scope="row">
+                <a href={workerHref(row.id)}>{row.id}</a>
+                {row.flag !== null && <span class="flag"> ({FLAG_TEXT[row.flag]})</span>}
+              </th>
+              <td data-cell="state">
+                <StateBadge state={row.state} />
+              </td>
+              <td>{row.mode}</td>
+              <td>{row.providerId}</td>
+              <td class="mono">{row.image}</td>
+              <td>
+                <time dateTime={row.createdAt} title={formatTime(row.createdAt)}>
+                  {formatRelative(row.createdAt, now)}
+                </time>
+              </td>
+              <td>
+                {row.lastEvent === null
+                  ? '—'
+                  : `${shortTypeName(row.lastEvent.type)}, ${formatRelative(row.lastEvent.time, now)}`}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
