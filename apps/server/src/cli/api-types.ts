@@ -1,3 +1,5 @@
+import type { ObservationSummary } from '../metrics/recent-observations.js';
+import type { WorkerSummary } from '../workers/worker-summary.js';
 import type { WorkerView } from '../workers/worker-view.js';
 
 /** The JSON the server answers (SPEC §8), as the CLI reads it. */
@@ -43,6 +45,18 @@ export interface GcJson {
   readonly errors: number;
   readonly durationMs: number;
   readonly byProvider: Readonly<Record<string, GcStatsJson>>;
+}
+
+/** `GET /v1/stats/workers`: the tracked workers by state, in all and per provider. */
+export type WorkerSummaryJson = WorkerSummary;
+
+/** `GET /v1/stats/deadlines`: seconds per series in the window, `null` figures at count 0. */
+export interface DeadlineStatsJson {
+  readonly windowSeconds: number;
+  readonly reapLag: Readonly<
+    Record<'lifetime' | 'idle' | 'startup' | 'forceRemove' | 'ttl', ObservationSummary>
+  >;
+  readonly idleTail: ObservationSummary;
 }
 
 /** Where a webhook's delivery stands (`GET /v1/webhooks/{id}`). */

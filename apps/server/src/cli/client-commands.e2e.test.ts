@@ -293,8 +293,9 @@ describe('hodei events -f', () => {
     const [header, ...rows] = child.stdout().trimEnd().split('\n');
     expect(header).toMatch(/^TIME {23}TYPE {25}WORKER {17}DETAILS$/);
     expect(rows.filter((r) => r.includes(' ev-2'))).toEqual([
-      expect.stringMatching(/^\S+Z {3}WorkerEphemeralReady {9}ev-2$/),
-      expect.stringMatching(/^\S+Z {3}WorkerEphemeralBusy {10}ev-2$/),
+      // The DETAILS column says who gave the activity (the watch or a reconciliation).
+      expect.stringMatching(/^\S+Z {3}WorkerEphemeralReady {9}ev-2 +by=\w+$/),
+      expect.stringMatching(/^\S+Z {3}WorkerEphemeralBusy {10}ev-2 +by=\w+$/),
     ]);
   });
 });
@@ -337,6 +338,31 @@ describe('hodei workers rm and gc', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({
       workersCleaned: expect.any(Number),
       byProvider: { 'k8s-stub': expect.any(Object) },
+    });
+  });
+
+  it('shows the counts by state and the reap lag of the window the server answers', async () => {
+    const run = await hodei('stats', '--window', '10m');
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    const [workers, deadlines] = run.stdout.split('\n\n');
+    expect(workers).toMatch(/^PROVIDER {3}TOTAL {3}CREATING .* FAILED\n\(all\) +\d+ /);
+    expect(workers).toMatch(/^k8s-stub +\d+ /m);
+    const lines = (deadlines ?? '').trimEnd().split('\n');
+    expect(lines.slice(0, 2)).toEqual([
+      'Last 10m, in seconds:',
+      expect.stringMatching(/^SERIES +COUNT {3}P50 +P90 +P99 +MAX$/),
+    ]);
+    const series = ['lifetime', 'idle', 'startup', 'forceRemove', 'ttl'].map(
+      (r) => `reap lag: ${r}`,
+    );
+    expect(lines.slice(2).map((l) => l.split(/ {3,}/)[0])).toEqual([...series, 'idle tail']);
+    for (const line of lines.slice(2))
+      expect(line).toMatch(/ (0( {3,}-){4}|[1-9]\d*( {3,}\d+(\.\d+)?){4})$/);
+
+    const json = JSON.parse((await hodei('stats', '-o', 'json', '--window', '90s')).stdout);
+    expect(json).toMatchObject({
+      workers: { total: expect.any(Number), providers: [{ id: 'k8s-stub', lifecycle: true }] },
+      deadlines: { windowSeconds: 90, reapLag: { lifetime: { count: expect.any(Number) } } },
     });
   });
 });

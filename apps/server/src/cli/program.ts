@@ -11,13 +11,14 @@ import { registerHelp } from './commands/help-command.js';
 import { registerJob } from './commands/job-command.js';
 import { registerLogs } from './commands/logs-command.js';
 import { registerServe } from './commands/serve-command.js';
+import { registerStats } from './commands/stats-command.js';
 import { registerWebhooks } from './commands/webhooks-command.js';
 import { registerWorkers } from './commands/workers-command.js';
 import { EXIT } from './exit-codes.js';
 import { serverVersion } from './version.js';
 
 const ROOT_HELP = `
-Client commands (workers, events, logs, gc, webhooks) talk to a running server: --url, else
+Client commands (workers, events, logs, gc, stats, webhooks) talk to a running server: --url, else
 http://$HODEI_HTTP_HOST:$HODEI_HTTP_PORT (http://127.0.0.1:8080); the API token from
 HODEI_API_TOKEN, else $HODEI_DATA_DIR/api-token (./.hodei/api-token, written by 'hodei serve').
 
@@ -45,6 +46,7 @@ export function buildProgram(ctx: CliContext): { program: Command; events: Comma
   registerEventsPrune(events, ctx);
   registerLogs(program, ctx);
   registerGc(program, ctx);
+  registerStats(program, ctx);
   registerWebhooks(program, ctx);
   program.commandsGroup('On this machine:');
   registerServe(program, ctx);
