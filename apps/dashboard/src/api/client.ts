@@ -52,6 +52,12 @@ export class ApiClient {
     return () => this.signedOutListeners.delete(listener);
   }
 
+  /** The session is over (a 401, here or on a stream): the page goes back to the sign-in. */
+  signedOut(): void {
+    this.csrfToken = null;
+    for (const listener of [...this.signedOutListeners]) listener();
+  }
+
   async request<T>(
     method: string,
     path: string,
@@ -78,9 +84,7 @@ export class ApiClient {
     }
     const parsed = await readBody(response);
     if (response.ok) return { ok: true, status: response.status, value: parsed as T };
-    if (response.status === 401 && options.quiet401 !== true) {
-      for (const listener of this.signedOutListeners) listener();
-    }
+    if (response.status === 401 && options.quiet401 !== true) this.signedOut();
     const retryAfter = response.headers.get('retry-after');
     return {
       ok: false,

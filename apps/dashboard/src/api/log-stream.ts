@@ -1,6 +1,8 @@
+import { LineSplitter } from '../lib/log-buffer';
+
 /**
  * Reads a worker's log as lines, following it through a streaming fetch until `signal` aborts
- * or the server ends the response (the worker stopped).
+ * or the server ends the response (the worker stopped). A partial line is bounded.
  */
 export async function readLogLines(
   url: string,
@@ -19,14 +21,14 @@ export async function readLogLines(
     return { status: response.status, message };
   }
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let partial = '';
+  const splitter = new LineSplitter();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    const parts = (partial + value).split('\n');
-    partial = parts.pop() ?? '';
-    if (parts.length > 0) onLines(parts);
+    const lines = splitter.feed(value);
+    if (lines.length > 0) onLines(lines);
   }
-  if (partial !== '') onLines([partial]);
+  const rest = splitter.end();
+  if (rest.length > 0) onLines(rest);
   return { status: response.status };
 }

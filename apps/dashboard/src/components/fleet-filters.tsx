@@ -95,7 +95,7 @@ export function FleetFilters({
             value={String(pageSize)}
             onChange={(e) => onPageSize(Number(e.currentTarget.value))}
           >
-            {[25, 50, 100, 250].map((n) => (
+            {[5, 25, 50, 100, 250].map((n) => (
               <option key={n} value={String(n)}>
                 {n}
               </option>

@@ -1,12 +1,30 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { HodeiApi } from '../api/hodei-api';
 import { readLogLines } from '../api/log-stream';
+import { LogBuffer } from '../lib/log-buffer';
 
 const TAIL = 200;
-/** Lines kept on screen while following; the oldest go first. */
-const MAX_LINES = 2000;
+/** The shown log is rewritten at most this often while lines stream in. */
+const BATCH_MS = 200;
 
 type Mode = 'idle' | 'loading' | 'following';
+
+/** The log shown: bounded by characters and lines, rewritten in batches, not once per chunk. */
+function useLogBuffer() {
+  const [text, setText] = useState('');
+  const buffer = useRef(new LogBuffer());
+  const batch = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const show = () => {
+    if (batch.current !== null) clearTimeout(batch.current);
+    batch.current = null;
+    setText(buffer.current.text());
+  };
+  const append = (more: readonly string[]) => {
+    buffer.current.push(more);
+    batch.current ??= setTimeout(show, BATCH_MS);
+  };
+  return { text, buffer, batch, show, append };
+}
 
 /** The last lines of the worker's output, and on demand the lines as they come. */
 export function LogTail({
@@ -18,7 +36,7 @@ export function LogTail({
   readonly workerId: string;
   readonly available: boolean;
 }) {
-  const [lines, setLines] = useState<readonly string[]>([]);
+  const { text, buffer, batch, show, append } = useLogBuffer();
   const [mode, setMode] = useState<Mode>('idle');
   const [note, setNote] = useState<string>('');
   const controller = useRef<AbortController | null>(null);
@@ -29,14 +47,15 @@ export function LogTail({
     controller.current = abort;
     setMode(follow ? 'following' : 'loading');
     setNote(follow ? 'Following the log…' : 'Loading the log…');
-    setLines([]);
+    buffer.current.clear();
+    show();
     try {
-      const r = await readLogLines(api.logsUrl(workerId, TAIL, follow), abort.signal, (more) =>
-        setLines((l) => {
-          const next = [...l, ...more];
-          return next.length > MAX_LINES ? next.slice(next.length - MAX_LINES) : next;
-        }),
-      );
+      const r = await readLogLines(api.logsUrl(workerId, TAIL, follow), abort.signal, (more) => {
+        if (controller.current === abort) append(more);
+      });
+      if (controller.current === abort) show();
+      // The session ended (signed out elsewhere, expired, a restart): back to the sign-in.
+      if (r.status === 401) api.client.signedOut();
       setNote(
         r.status === 200
           ? follow
@@ -45,6 +64,7 @@ export function LogTail({
           : `No log: ${r.message ?? ''} (${r.status}).`,
       );
     } catch (cause) {
+      if (controller.current === abort) show();
       setNote(
         abort.signal.aborted
           ? 'Stopped following.'
@@ -60,7 +80,11 @@ export function LogTail({
 
   useEffect(() => {
     if (available) void run(false);
-    return () => controller.current?.abort();
+    return () => {
+      controller.current?.abort();
+      if (batch.current !== null) clearTimeout(batch.current);
+      batch.current = null;
+    };
   }, [workerId, available]);
 
   return (
@@ -88,7 +112,7 @@ export function LogTail({
         </span>
       </div>
       <pre class="log" tabIndex={0} aria-label={`Log of ${workerId}`}>
-        {lines.join('\n')}
+        {text}
       </pre>
     </section>
   );

@@ -161,7 +161,14 @@ export function WorkerActions({
         )}
       </div>
       {LIVE_STATES.has(worker.state) && (
-        <ExtendForm worker={worker} pending={pending} onExtend={extend} onInvalid={setStatus} />
+        <ExtendForm
+          // A new lifetime (an extend, here or elsewhere) gives the form a new default.
+          key={worker.policy.maxLifetimeSeconds}
+          worker={worker}
+          pending={pending}
+          onExtend={extend}
+          onInvalid={setStatus}
+        />
       )}
       <p class="status-line" role="status" data-status-line>
         {status}

@@ -1,7 +1,7 @@
 import { shortTypeName } from '../lib/event-text';
-import { formatRelative, formatTime } from '../lib/format';
 import type { FleetRow } from '../lib/fleet-rows';
 import { workerHref } from '../lib/route';
+import { RelativeTime } from './relative-time';
 import { StateBadge } from './state-badge';
 
 const FLAG_TEXT: Record<NonNullable<FleetRow['flag']>, string> = {
@@ -10,14 +10,11 @@ const FLAG_TEXT: Record<NonNullable<FleetRow['flag']>, string> = {
   'cleaned-up': 'cleaned up',
 };
 
-/** The page of workers; each id opens the worker. Scrolls sideways on a narrow screen. */
-export function WorkerTable({
-  rows,
-  now,
-}: {
-  readonly rows: readonly FleetRow[];
-  readonly now: number;
-}) {
+/**
+ * The page of workers; each id opens the worker. Scrolls sideways on a narrow screen. Its
+ * relative times tick by themselves (`RelativeTime`): the table renders when a row changes.
+ */
+export function WorkerTable({ rows }: { readonly rows: readonly FleetRow[] }) {
   return (
     <div class="table-scroll" tabIndex={0} role="region" aria-label="Workers table">
       <table class="workers">
@@ -55,14 +52,17 @@ export function WorkerTable({
               <td>{row.providerId}</td>
               <td class="mono">{row.image}</td>
               <td>
-                <time dateTime={row.createdAt} title={formatTime(row.createdAt)}>
-                  {formatRelative(row.createdAt, now)}
-                </time>
+                <RelativeTime iso={row.createdAt} />
               </td>
               <td>
-                {row.lastEvent === null
-                  ? '—'
-                  : `${shortTypeName(row.lastEvent.type)}, ${formatRelative(row.lastEvent.time, now)}`}
+                {row.lastEvent === null ? (
+                  '—'
+                ) : (
+                  <RelativeTime
+                    iso={row.lastEvent.time}
+                    prefix={`${shortTypeName(row.lastEvent.type)}, `}
+                  />
+                )}
               </td>
             </tr>
           ))}

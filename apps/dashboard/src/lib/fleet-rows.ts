@@ -69,37 +69,80 @@ function stateAfter(event: CloudEvent, type: string): WorkerState | undefined {
 }
 
 /**
- * The rows after one live event: a new worker matching the filters joins the first page at
- * the top; a known one takes its new state; a cleaned-up one stays, marked, until the next list.
+ * The rows shown: by id, in display order (a Map keeps its insertion order), never more than
+ * the page size; `newBeyond` counts the new workers that matched but found the page full.
  */
-export function applyEvent(
-  rows: readonly FleetRow[],
-  event: CloudEvent,
-  filter: ListFilter,
-  onFirstPage: boolean,
-): readonly FleetRow[] {
-  const id = event.subject;
-  if (id === undefined) return rows;
-  const type = shortType(event);
-  const index = rows.findIndex((r) => r.id === id);
-  if (index === -1) {
-    if (type !== 'WorkerEphemeralCreated' || !onFirstPage) return rows;
-    const row = createdRow(event, id);
-    return matchesFilter(row, filter) ? [row, ...rows] : rows;
+export interface FleetRows {
+  readonly byId: ReadonlyMap<string, FleetRow>;
+  readonly newBeyond: number;
+}
+
+export const rowsOf = (workers: readonly Worker[], pageSize: number): FleetRows => ({
+  byId: new Map(workers.slice(0, pageSize).map((w) => [w.id, rowOf(w)])),
+  newBeyond: 0,
+});
+
+/** Where the events apply: the filters, whether this is the first page, and its size. */
+export interface PageContext {
+  readonly filter: ListFilter;
+  readonly onFirstPage: boolean;
+  readonly pageSize: number;
+}
+
+/**
+ * The rows after a batch of live events: a new worker matching the filters joins the first
+ * page at the top while it has room, and is only counted once it is full (the page never
+ * grows past its size); a known one takes its new state; a cleaned-up one stays, marked,
+ * until the next list. One copy per batch, a lookup by id per event.
+ */
+export function applyEvents(
+  rows: FleetRows,
+  events: readonly CloudEvent[],
+  context: PageContext,
+): FleetRows {
+  let added: FleetRow[] = [];
+  const known = new Map(rows.byId);
+  let newBeyond = rows.newBeyond;
+  let changed = false;
+  for (const event of events) {
+    const id = event.subject;
+    if (id === undefined) continue;
+    const type = shortType(event);
+    const row = known.get(id);
+    if (row === undefined) {
+      if (type !== 'WorkerEphemeralCreated' || !context.onFirstPage) continue;
+      const created = createdRow(event, id);
+      if (!matchesFilter(created, context.filter)) continue;
+      changed = true;
+      if (known.size < context.pageSize) {
+        added = [created, ...added];
+        known.set(id, created);
+      } else newBeyond++;
+      continue;
+    }
+    changed = true;
+    known.set(id, moved(row, event, type, context.filter));
   }
-  const row = rows[index];
-  if (row === undefined) return rows;
+  if (!changed) return rows;
+  if (added.length === 0) return { byId: known, newBeyond };
+  // The new ones first, newest at the top, then the rest in their order.
+  const byId = new Map<string, FleetRow>();
+  for (const row of added) byId.set(row.id, known.get(row.id) ?? row);
+  for (const [id, row] of known) if (!byId.has(id)) byId.set(id, row);
+  return { byId, newBeyond };
+}
+
+/** A known row after one of its events. */
+function moved(row: FleetRow, event: CloudEvent, type: string, filter: ListFilter): FleetRow {
   const state = stateAfter(event, type) ?? row.state;
-  const moved: FleetRow = { ...row, state, lastEvent: { type, time: event.time } };
+  const next: FleetRow = { ...row, state, lastEvent: { type, time: event.time } };
   const flag: FleetRow['flag'] =
     type === 'WorkerEphemeralCleanedUp'
       ? 'cleaned-up'
-      : !matchesFilter(moved, filter)
+      : !matchesFilter(next, filter)
         ? 'left-filter'
         : row.flag === 'left-filter'
           ? null
           : row.flag;
-  const next = [...rows];
-  next[index] = { ...moved, flag };
-  return next;
+  return { ...next, flag };
 }

@@ -1,13 +1,13 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { ListFilter } from '../api/hodei-api';
-import type { DeadlineStats, FleetSummary } from '../api/types';
+import type { CloudEvent, DeadlineStats, FleetSummary } from '../api/types';
 import type { Services } from '../app';
 import { FleetFilters } from '../components/fleet-filters';
 import { ReapStats } from '../components/reap-stats';
 import { SummaryPanel } from '../components/summary-panel';
 import { WorkerTable } from '../components/worker-table';
-import { applyEvent, rowOf, type FleetRow } from '../lib/fleet-rows';
-import { useNow } from '../lib/use-now';
+import { applyEvents, rowsOf, type FleetRows } from '../lib/fleet-rows';
+import { FrameBatcher } from '../lib/next-frame';
 
 /** Counts and figures are re-read this long after the last event, not once per event. */
 const REFRESH_DEBOUNCE_MS = 750;
@@ -44,11 +44,13 @@ function useFleetFigures(services: Services) {
 }
 
 interface PageState {
-  readonly rows: readonly FleetRow[];
+  readonly rows: FleetRows;
   readonly nextCursor: string | null;
   readonly problem: string | null;
   readonly loading: boolean;
 }
+
+const EMPTY_ROWS: FleetRows = { byId: new Map(), newBeyond: 0 };
 
 /** One page of the table, listed on demand and then kept current by the live events. */
 function useWorkerPage(
@@ -59,14 +61,14 @@ function useWorkerPage(
 ) {
   const { api, live } = services;
   const [page, setPage] = useState<PageState>({
-    rows: [],
+    rows: EMPTY_ROWS,
     nextCursor: null,
     problem: null,
     loading: true,
   });
   const [reloads, setReloads] = useState(0);
-  const context = useRef({ filter, onFirstPage: cursor === undefined });
-  context.current = { filter, onFirstPage: cursor === undefined };
+  const context = useRef({ filter, onFirstPage: cursor === undefined, pageSize });
+  context.current = { filter, onFirstPage: cursor === undefined, pageSize };
 
   useEffect(() => {
     let active = true;
@@ -76,13 +78,13 @@ function useWorkerPage(
       setPage(
         r.ok
           ? {
-              rows: r.value.items.map(rowOf),
+              rows: rowsOf(r.value.items, pageSize),
               nextCursor: r.value.nextCursor,
               problem: null,
               loading: false,
             }
           : {
-              rows: [],
+              rows: EMPTY_ROWS,
               nextCursor: null,
               problem: `${r.error.message} (${r.error.status})`,
               loading: false,
@@ -94,25 +96,26 @@ function useWorkerPage(
     };
   }, [api, filter, pageSize, cursor, reloads]);
 
-  useEffect(
-    () =>
-      live.subscribe({
-        event: (event) =>
-          setPage((p) => ({
-            ...p,
-            rows: applyEvent(p.rows, event, context.current.filter, context.current.onFirstPage),
-          })),
-        reset: () => setReloads((n) => n + 1),
-      }),
-    [live],
-  );
+  useEffect(() => {
+    // Applied in batches, once a frame: a burst of events is one render, not one each.
+    const batcher = new FrameBatcher<CloudEvent>((events) =>
+      setPage((p) => ({ ...p, rows: applyEvents(p.rows, events, context.current) })),
+    );
+    const off = live.subscribe({
+      event: (event) => batcher.push(event),
+      reset: () => setReloads((n) => n + 1),
+    });
+    return () => {
+      off();
+      batcher.dispose();
+    };
+  }, [live]);
   const reload = useCallback(() => setReloads((n) => n + 1), []);
   return { page, reload };
 }
 
 /** The fleet: counts by state and provider, the reap figures, and the live table of workers. */
 export function FleetView({ services }: { readonly services: Services }) {
-  const now = useNow();
   const { summary, stats } = useFleetFigures(services);
   const [filter, setFilter] = useState<ListFilter>({});
   const [pageSize, setPageSize] = useState(50);
@@ -130,6 +133,9 @@ export function FleetView({ services }: { readonly services: Services }) {
     setCursors([undefined]);
   };
   const nextCursor = page.nextCursor;
+  const rows = [...page.rows.byId.values()];
+  const shown = rows.length;
+  const newBeyond = page.rows.newBeyond;
   return (
     <>
       <h1>Fleet</h1>
@@ -157,9 +163,17 @@ export function FleetView({ services }: { readonly services: Services }) {
         <p class="table-note" aria-live="polite">
           {page.loading
             ? 'Loading…'
-            : `Page ${cursors.length}: ${page.rows.length} worker${page.rows.length === 1 ? '' : 's'}, oldest first; new ones appear at the top as they are created.`}
+            : `Page ${cursors.length}: ${shown} worker${shown === 1 ? '' : 's'}, oldest first; new ones appear at the top as they are created, while the page has room.`}
         </p>
-        <WorkerTable rows={page.rows} now={now} />
+        {newBeyond > 0 && (
+          <p class="new-workers" role="status" data-new-workers={newBeyond}>
+            {newBeyond} new worker{newBeyond === 1 ? '' : 's'} —{' '}
+            <button type="button" class="button-quiet" onClick={reload}>
+              Reload
+            </button>
+          </p>
+        )}
+        <WorkerTable rows={rows} />
         <nav class="pager" aria-label="Pages of workers">
           <button
             type="button"

@@ -8,6 +8,7 @@ import { StateBadge } from '../components/state-badge';
 import { Timeline } from '../components/timeline';
 import { WorkerActions } from '../components/worker-actions';
 import { formatTime } from '../lib/format';
+import { FrameBatcher, onNextFrame } from '../lib/next-frame';
 import { useNow } from '../lib/use-now';
 
 /** The worker as last read: present, gone (cleaned up: only its history remains), or unknown yet. */
@@ -28,7 +29,8 @@ function merge(a: readonly CloudEvent[], b: readonly CloudEvent[]): readonly Clo
 
 /**
  * The worker's history and state, kept current: live events are taken from the start (so
- * none falls between the history and the stream) and each re-reads the worker.
+ * none falls between the history and the stream), applied in batches; a batch re-reads the
+ * worker, at most once a frame.
  */
 function useWorker(services: Services, id: string) {
   const { api, live } = services;
@@ -52,12 +54,43 @@ function useWorker(services: Services, id: string) {
       else if (r.error.status === 404) markGone();
       else setRead({ kind: 'problem', message: `${r.error.message} (${r.error.status})` });
     };
+    // A burst of events is one read: at most one a frame, and never two at once (asked again
+    // once the one under way answers, when more came meanwhile).
+    let reading = false;
+    let again = false;
+    let cancelRead: (() => void) | null = null;
+    const readSoon = () => {
+      if (reading) {
+        again = true;
+        return;
+      }
+      cancelRead ??= onNextFrame(() => {
+        cancelRead = null;
+        reading = true;
+        void readWorker().finally(() => {
+          reading = false;
+          if (again && active) {
+            again = false;
+            readSoon();
+          }
+        });
+      });
+    };
+    const batcher = new FrameBatcher<CloudEvent>((batch) => {
+      setEvents((e) => merge(e, batch));
+      if (batch.some((event) => shortType(event) === CLEANED_UP)) markGone();
+      else readSoon();
+    });
     const off = live.subscribe({
       event: (event) => {
-        if (event.subject !== id) return;
-        setEvents((e) => merge(e, [event]));
-        if (shortType(event) === CLEANED_UP) markGone();
-        else void readWorker();
+        if (event.subject === id) batcher.push(event);
+      },
+      // Events may have been missed (a reconnect): read the history and the worker again.
+      reset: () => {
+        void api.history(id).then((h) => {
+          if (active && h.ok) setEvents((e) => merge(h.value.events, e));
+        });
+        readSoon();
       },
     });
     void api.history(id).then((h) => {
@@ -72,6 +105,8 @@ function useWorker(services: Services, id: string) {
     return () => {
       active = false;
       off();
+      batcher.dispose();
+      cancelRead?.();
     };
   }, [api, live, id]);
 

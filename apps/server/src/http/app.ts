@@ -69,10 +69,12 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
   // Parses `Cookie` in an onRequest hook of its own, before the token check reads it.
   await app.register(cookie);
   const sessions = deps.sessions;
-  addRequestHooks(
-    app,
-    sessions === undefined ? deps : { ...deps, cookieAuth: sessionCookieAuth(sessions) },
-  );
+  // The bound on the sign-in's wrong tokens.
+  const signInLimiter = deps.signInLimiter ?? new SignInLimiter();
+  addRequestHooks(app, {
+    ...deps,
+    ...(sessions === undefined ? {} : { cookieAuth: sessionCookieAuth(sessions) }),
+  });
   rejectMalformedStrings(app);
   addErrorHandlers(app, deps.bodyLimit);
   acceptEmptyJsonBodies(app);
@@ -93,7 +95,7 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
   if (sessions !== undefined)
     registerSessionRoutes(app, {
       sessions,
-      limiter: deps.signInLimiter ?? new SignInLimiter(),
+      limiter: signInLimiter,
       token: deps.token,
     });
   registerSystemRoutes(app, deps);

@@ -74,8 +74,10 @@ function operationsOf(doc: Json): Operation[] {
 }
 
 const BEARER = { bearer: [] };
-/** Trades the token in its body for a session cookie: the one /v1 operation open to anyone. */
+/** Trades the token in its body for a session cookie: a /v1 operation open to anyone. */
 const SIGN_IN = 'POST /v1/session';
+/** Forgets whatever session the cookie names: the other /v1 operation open to anyone. */
+const SIGN_OUT = 'DELETE /v1/session';
 const GET_NEVER = ['413', '415', '429'];
 
 /** What Redocly cannot say: the API's own rules for every operation. */
@@ -101,6 +103,9 @@ function conventionProblems({ name, path, method, op }: Operation): string[] {
   if (name === SIGN_IN) {
     need(security.length === 0, 'no security requirement (the token is its body)');
     need(responses.includes('401'), 'a 401');
+  } else if (name === SIGN_OUT) {
+    need(security.length === 0, 'no security requirement (it needs no session)');
+    need(!responses.includes('401'), 'no 401 (it answers 204 without a session)');
   } else if (path.startsWith('/v1/')) {
     need(
       security.some((s) => JSON.stringify(s) === JSON.stringify(BEARER)),

@@ -62,14 +62,7 @@ export function addRequestHooks(
   app: FastifyInstance,
   deps: Pick<
     HttpAppDeps,
-    | 'token'
-    | 'onResponse'
-    | 'ticketAuth'
-    | 'cookieAuth'
-    | 'sessions'
-    | 'signInLimiter'
-    | 'logger'
-    | 'requestLogLevel'
+    'token' | 'onResponse' | 'ticketAuth' | 'cookieAuth' | 'sessions' | 'logger' | 'requestLogLevel'
   >,
 ): void {
   app.decorateRequest('correlationId', '');
@@ -115,33 +108,7 @@ export function addRequestHooks(
       (route !== undefined && deps.ticketAuth?.(route, request) === true)
     )
       return undefined;
-    // Without the bearer token, a browser's session cookie (and for a change, its CSRF token).
-    const cookie = deps.cookieAuth?.(request) ?? { type: 'none' };
-    if (cookie.type === 'accepted') {
-      if (route !== undefined && STREAM_ROUTES.has(route))
-        deps.sessions?.holdStream(cookie.sessionId, reply.raw);
-      return undefined;
-    }
-    if (cookie.type === 'refused')
-      return reply.code(403).send({ error: cookie.error, message: cookie.message });
-    // A wrong token is a guess: bounded per address as the sign-in's are.
-    const limiter = deps.signInLimiter;
-    if (request.headers.authorization !== undefined && limiter !== undefined) {
-      const wait = limiter.retryAfterSeconds(request.ip);
-      if (wait > 0)
-        return reply
-          .code(429)
-          .header('retry-after', String(wait))
-          .send({
-            error: 'TooManyWrongTokens',
-            message: `too many wrong tokens from this address; retry in ${wait} s`,
-          });
-      limiter.wrongToken(request.ip);
-    }
-    return reply
-      .code(401)
-      .header('www-authenticate', 'Bearer')
-      .send({ error: 'Unauthorized', message: 'a valid bearer token is required' });
+    return withoutBearer(request, reply, route, deps);
   });
 
   // Parsed as it is, a compressed body would be read as garbage or, worse, as something else.
@@ -170,6 +137,34 @@ export function addRequestHooks(
   app.addHook('onResponse', async (request, reply) => {
     observe(request, reply);
   });
+}
+
+/**
+ * A request without the bearer token: a browser's session cookie lets it in (and ties a
+ * stream to the session), a change without its CSRF token is refused; else the answer is 401.
+ */
+function withoutBearer(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  route: string | undefined,
+  deps: Pick<HttpAppDeps, 'cookieAuth' | 'sessions'>,
+): FastifyReply | undefined {
+  // Without the bearer token, a browser's session cookie (and for a change, its CSRF token).
+  const cookie = deps.cookieAuth?.(request) ?? { type: 'none' };
+  if (cookie.type === 'accepted') {
+    if (route !== undefined && STREAM_ROUTES.has(route))
+      deps.sessions?.holdStream(cookie.sessionId, reply.raw);
+    return undefined;
+  }
+  if (cookie.type === 'refused')
+    return reply.code(403).send({ error: cookie.error, message: cookie.message });
+  // A wrong bearer token gets its 401 and locks nobody out: one client with a stale token
+  // must not shut out the others on its host; the token (16 characters or more, generated:
+  // 32 random bytes) is not guessable at the rate the API answers.
+  return reply
+    .code(401)
+    .header('www-authenticate', 'Bearer')
+    .send({ error: 'Unauthorized', message: 'a valid bearer token is required' });
 }
 
 function failureOfBody(payload: unknown): RequestFailure | undefined {

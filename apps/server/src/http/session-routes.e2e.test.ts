@@ -46,6 +46,32 @@ const withCookie = (
 
 const job = (id: string) => ({ id, mode: 'job', command: ['sleep', '3600'] });
 
+/** Resolves once the server ends or cuts the streamed body of `r`. */
+async function endOf(r: Response): Promise<void> {
+  const reader = r.body?.getReader();
+  if (reader === undefined) return;
+  try {
+    for (;;) if ((await reader.read()).done) return;
+  } catch {
+    // cut: ended all the same
+  }
+}
+
+/** Reads the streamed body of `r` until its text so far matches `pattern`. */
+async function readUntil(r: Response, pattern: RegExp): Promise<string> {
+  const reader = r.body?.getReader();
+  if (reader === undefined) throw new Error('no body');
+  const decoder = new TextDecoder();
+  let text = '';
+  while (!pattern.test(text)) {
+    const { done, value } = await reader.read();
+    if (done) throw new Error(`the stream ended before ${String(pattern)}: ${text}`);
+    text += decoder.decode(value, { stream: true });
+  }
+  await reader.cancel();
+  return text;
+}
+
 describe('browser sessions', () => {
   let t: TestServer;
 
@@ -108,6 +134,35 @@ describe('browser sessions', () => {
     expect(r.headers.getSetCookie()[0]).toMatch(/^hodei_session=;.*Expires=Thu, 01 Jan 1970/);
     expect((await withCookie(t.url, '/v1/session', s)).status).toBe(401);
     expect((await withCookie(t.url, '/v1/workers', s)).status).toBe(401);
+  });
+
+  it('answers a sign-out without a valid session with 204, and clears the cookie', async () => {
+    for (const headers of [{}, { cookie: 'hodei_session=forged' }] as Record<string, string>[]) {
+      const r = await fetch(`${t.url}/v1/session`, { method: 'DELETE', headers });
+      expect(r.status).toBe(204);
+      expect(r.headers.getSetCookie()[0]).toMatch(/^hodei_session=;.*Expires=Thu, 01 Jan 1970/);
+    }
+  });
+
+  it("ends a session's event stream and followed log at its sign-out, not another's", async () => {
+    const s = await signedIn(t.url);
+    const other = await signedIn(t.url);
+    expect((await t.api('POST', '/v1/workers', { body: job('sse-out') })).status).toBe(201);
+    const events = await withCookie(t.url, '/v1/events?workerId=sse-out', s);
+    const logs = await withCookie(t.url, '/v1/workers/sse-out/logs?follow=true', s);
+    const kept = await withCookie(t.url, '/v1/events?workerId=sse-after', other);
+    for (const r of [events, logs, kept]) expect(r.status).toBe(200);
+    const ended = Promise.all([endOf(events), endOf(logs)]);
+
+    const out = await withCookie(t.url, '/v1/session', s, {
+      method: 'DELETE',
+      headers: { 'x-csrf-token': s.csrfToken },
+    });
+    expect(out.status).toBe(204);
+    await ended;
+    // The other session's stream is still open: it receives what happens next.
+    expect((await t.api('POST', '/v1/workers', { body: job('sse-after') })).status).toBe(201);
+    expect(await readUntil(kept, /"subject":"sse-after"/)).toMatch(/WorkerEphemeralCreated/);
   });
 
   it('asks the CSRF token and this origin of every change made with the cookie', async () => {
@@ -227,7 +282,15 @@ describe('session expiry and the bound on wrong tokens', () => {
     expect((await withCookie(t.url, '/v1/workers', s)).status).toBe(401);
   });
 
-  it('refuses sign-ins with 429 and Retry-After after 10 wrong tokens, the right one too', async () => {
+  it('ends the event stream of a session at its expiry', async () => {
+    const s = await signedIn(t.url);
+    const events = await withCookie(t.url, '/v1/events', s);
+    expect(events.status).toBe(200);
+    await endOf(events);
+    expect((await withCookie(t.url, '/v1/session', s)).status).toBe(401);
+  });
+
+  it('refuses every sign-in from the address with 429 and Retry-After after 10 wrong tokens', async () => {
     for (let i = 0; i < 10; i++)
       expect((await signIn(t.url, `wrong-token-number-${i}`)).status).toBe(401);
     const limited = await signIn(t.url, 'wrong-token-again');
@@ -239,8 +302,29 @@ describe('session expiry and the bound on wrong tokens', () => {
       error: 'TooManyWrongTokens',
       message: expect.any(String),
     });
+    // The right token is refused too, unchecked: else the 429 would tell a guesser which
+    // try was right. The API's bearer tokens are not held back.
     expect((await signIn(t.url)).status).toBe(429);
-    // The bearer token is not held back.
     expect((await t.api('GET', '/v1/workers')).status).toBe(200);
+  });
+});
+
+describe('wrong bearer tokens', () => {
+  let t: TestServer;
+
+  beforeAll(async () => {
+    t = await startTestServer();
+  });
+
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it('get their 401 however many, and hold neither the right token nor the sign-in back', async () => {
+    // One client with a stale token must not shut out the others on its host.
+    for (let i = 0; i < 15; i++)
+      expect((await t.api('GET', '/v1/workers', { token: `wrong-bearer-${i}` })).status).toBe(401);
+    expect((await t.api('GET', '/v1/workers')).status).toBe(200);
+    expect((await signIn(t.url)).status).toBe(201);
   });
 });

@@ -4,7 +4,7 @@ import { errors, json } from './openapi-responses.js';
 import { noSecurity, security } from './route-helpers.js';
 import { SESSION_COOKIE, sessionIdOf } from './session-auth.js';
 import type { SessionStore } from './session-store.js';
-import type { SignInLimiter } from './sign-in-limiter.js';
+import { tooManyWrongTokens, type SignInLimiter } from './sign-in-limiter.js';
 
 export interface SessionRouteDeps {
   readonly sessions: SessionStore;
@@ -48,7 +48,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRouteDe
       schema: {
         operationId: 'signIn',
         summary: 'Trade the API token for a browser session cookie',
-        description: `The token is checked in constant time and never sent back. The session lasts ${ttlSeconds} s, in this server's memory: a restart signs everyone out. Wrong tokens are bounded per client address; past the bound every try waits for Retry-After.`,
+        description: `The token is checked in constant time and never sent back. The session lasts ${ttlSeconds} s, in this server's memory: a restart signs everyone out. Wrong tokens are bounded per client address: past the bound every sign-in from it is refused until Retry-After, the right token too (else the answer would tell a guesser which try was right). Behind a reverse proxy every client has the proxy's address. Wrong bearer tokens are not bounded: they get their 401 and hold nobody back.`,
         tags,
         security: noSecurity,
         body: { $ref: 'SignInRequest#' },
@@ -59,34 +59,15 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRouteDe
             [401, 'Not the API token (`InvalidToken`)'],
             413,
             415,
-            [429, 'Too many wrong tokens from this address; retry after Retry-After seconds'],
+            [
+              429,
+              'Too many wrong tokens from this address: every try is refused until Retry-After seconds',
+            ],
           ),
         },
       },
     },
-    async (request, reply) => {
-      const client = request.ip;
-      const wait = deps.limiter.retryAfterSeconds(client);
-      if (wait > 0)
-        return reply
-          .code(429)
-          .header('retry-after', String(wait))
-          .send({
-            error: 'TooManyWrongTokens',
-            message: `too many wrong tokens from this address; retry in ${wait} s`,
-          });
-      const { token } = request.body as { token: string };
-      if (!tokensMatch(token, deps.token)) {
-        deps.limiter.wrongToken(client);
-        return unauthorized(reply, 'InvalidToken', 'that is not the API token');
-      }
-      const { id, ...session } = deps.sessions.issue();
-      return reply
-        .code(201)
-        .header('cache-control', 'no-store')
-        .setCookie(SESSION_COOKIE, id, cookieOptions(request))
-        .send(session);
-    },
+    async (request, reply) => signIn(request, reply, deps),
   );
 
   app.get(
@@ -119,14 +100,17 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRouteDe
       schema: {
         operationId: 'signOut',
         summary: 'Sign out: the session is forgotten and its cookie cleared',
+        description:
+          'Needs no credentials: whatever session the cookie names is forgotten (its live streams end) and the cookie cleared; without a valid one, the cookie is cleared all the same.',
         tags,
-        security,
+        security: noSecurity,
         response: {
           204: {
-            description: 'Signed out, the cookie cleared (also when the request had no session)',
+            description:
+              'Signed out, the cookie cleared (also when the request had no valid session)',
             type: 'null',
           },
-          ...errors([400, 'The body is not JSON'], 401, 413, 415),
+          ...errors([400, 'The body is not JSON'], 413, 415),
         },
       },
     },
@@ -139,4 +123,29 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRouteDe
         .send();
     },
   );
+}
+
+/**
+ * Past the bound every sign-in from the address is refused unchecked, the right token too: a
+ * 429 for wrong tries only would tell a guesser which try was right.
+ */
+function signIn(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: SessionRouteDeps,
+): FastifyReply {
+  const client = request.ip;
+  const wait = deps.limiter.retryAfterSeconds(client);
+  if (wait > 0) return tooManyWrongTokens(reply, wait);
+  const { token } = request.body as { token: string };
+  if (!tokensMatch(token, deps.token)) {
+    deps.limiter.wrongToken(client);
+    return unauthorized(reply, 'InvalidToken', 'that is not the API token');
+  }
+  const { id, ...session } = deps.sessions.issue();
+  return reply
+    .code(201)
+    .header('cache-control', 'no-store')
+    .setCookie(SESSION_COOKIE, id, cookieOptions(request))
+    .send(session);
 }

@@ -1,4 +1,6 @@
-/** Wrong tokens a client may try per window before `POST /v1/session` refuses it. */
+import type { FastifyReply } from 'fastify';
+
+/** Wrong tokens a client may try per window before its wrong tries are refused (429). */
 export const MAX_WRONG_TOKENS = 10;
 export const WRONG_TOKEN_WINDOW_MS = 60_000;
 /** Clients remembered at most; past it the oldest is forgotten, so memory stays bounded. */
@@ -18,8 +20,11 @@ export interface SignInLimiterOptions {
 
 /**
  * Bounds the guessing of the API token through the sign-in: at most `maxWrong` wrong tokens
- * per client address in a fixed window; then every try, right or wrong, is refused until the
- * window ends. Only wrong tries count, so a browser signing in again is never held back.
+ * per client address in a fixed window; then every sign-in from that address is refused,
+ * unchecked, until the window ends — refusing only the wrong ones would tell a guesser which
+ * try was right. Only wrong tries count. Behind a proxy every browser has the proxy's
+ * address: one guesser there holds every sign-in back for the rest of the window (the API's
+ * bearer tokens are not held back).
  */
 export class SignInLimiter {
   readonly #byClient = new Map<string, Tries>();
@@ -61,3 +66,13 @@ export class SignInLimiter {
     return tries;
   }
 }
+
+/** The 429 of a wrong token past the bound: when to try again, in Retry-After. */
+export const tooManyWrongTokens = (reply: FastifyReply, wait: number): FastifyReply =>
+  reply
+    .code(429)
+    .header('retry-after', String(wait))
+    .send({
+      error: 'TooManyWrongTokens',
+      message: `too many wrong tokens from this address; retry in ${wait} s`,
+    });

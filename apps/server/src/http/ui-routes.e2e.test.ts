@@ -45,8 +45,8 @@ describe('the dashboard at /ui', () => {
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
-  it('serves index.html at /ui, /ui/ and any path without a file, uncached, without a token', async () => {
-    for (const path of ['/ui', '/ui/', '/ui/workers/w-1', '/ui/assets/gone.js', '/ui/.secret']) {
+  it('serves index.html at /ui, /ui/ and any page-like path, uncached, without a token', async () => {
+    for (const path of ['/ui', '/ui/', '/ui/workers/w-1', '/ui/fleet']) {
       const r = await fetch(`${t.url}${path}`);
       expect(r.status, path).toBe(200);
       expect(r.headers.get('content-type'), path).toMatch(/^text\/html/);
@@ -67,6 +67,23 @@ describe('the dashboard at /ui', () => {
     expect(icon.status).toBe(200);
     expect(icon.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
     expect(icon.headers.get('cache-control')).toBe('no-cache');
+  });
+
+  it('answers 404, not index.html, for a missing asset or any missing file with an extension', async () => {
+    for (const path of [
+      '/ui/assets/gone.js',
+      '/ui/assets/gone',
+      '/ui/assets/',
+      '/ui/gone.css',
+      '/ui/workers/w-1.map',
+      '/ui/.secret',
+    ]) {
+      const r = await fetch(`${t.url}${path}`);
+      expect(r.status, path).toBe(404);
+      expect(r.headers.get('content-type'), path).toMatch(/^application\/json/);
+      expectSecurityHeaders(r);
+      expect(await r.text(), path).not.toBe(INDEX);
+    }
   });
 
   it('never serves a file outside its folder', async () => {

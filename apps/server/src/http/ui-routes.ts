@@ -54,14 +54,26 @@ async function fileOf(dir: string, rest: string): Promise<string | undefined> {
   return (await isFile(path)) ? path.slice(dir.length + 1) : undefined;
 }
 
+/**
+ * Whether a path with no file is one of the app's pages, answered with `index.html`: not under
+ * `assets/` and with no extension. A missing script or style gets a 404, never HTML the
+ * browser would refuse with a MIME error that hides the real fault (a stale page after a build).
+ */
+const routeLike = (rest: string): boolean => {
+  if (rest === 'assets' || rest.startsWith('assets/')) return false;
+  const last = rest.split('/').at(-1) ?? '';
+  return !last.includes('.');
+};
+
 const securityHeaders: onSendHookHandler = (_request, reply, payload, done) => {
   void reply.headers(UI_SECURITY_HEADERS);
   done(null, payload);
 };
 
 /**
- * `/ui`: the dashboard, a single-page app. A path naming a built file gets it; any other gets
- * `index.html`, whose hash routing takes it from there. Without a build (`dir` undefined or
+ * `/ui`: the dashboard, a single-page app. A path naming a built file gets it; a page-like
+ * path (no extension, not under `assets/`) gets `index.html`, whose hash routing takes it from
+ * there; anything else 404. Without a build (`dir` undefined or
  * no `index.html` in it), 404 naming `pnpm build`: the server runs without its dashboard.
  */
 export async function registerUiRoutes(
@@ -79,6 +91,11 @@ export async function registerUiRoutes(
         message: 'the dashboard is not built: run `pnpm build` (it builds apps/dashboard)',
       });
     const file = await fileOf(root, rest);
+    if (file === undefined && !routeLike(rest))
+      return reply.code(404).send({
+        error: 'NotFound',
+        message: `the dashboard has no file ${rest}`,
+      });
     const sent = file ?? 'index.html';
     void reply.header(
       'cache-control',

@@ -18,6 +18,9 @@ export const MAX_WINDOW_SECONDS = 86_400;
 /** Observations kept per series: past it the oldest goes, so memory stays bounded. */
 export const MAX_RECENT_PER_SERIES = 10_000;
 
+/** How far ahead of this server's clock an observation may be and still count. */
+export const MAX_CLOCK_SKEW_MS = 5_000;
+
 /** A fixed-size ring of (time, value), oldest first; a full ring overwrites its oldest. */
 class Ring {
   readonly #at: Float64Array;
@@ -47,12 +50,16 @@ class Ring {
     }
   }
 
-  /** The values observed at or after `since`. */
-  valuesSince(since: number): number[] {
+  /**
+   * The values observed from `since` to `until`, both included; by time, not by position:
+   * an observation that came late sits after newer ones.
+   */
+  valuesBetween(since: number, until: number): number[] {
     const values: number[] = [];
     for (let i = 0; i < this.#size; i++) {
       const index = (this.#start + i) % this.#at.length;
-      if ((this.#at[index] ?? 0) >= since) values.push(this.#value[index] ?? 0);
+      const at = this.#at[index] ?? 0;
+      if (at >= since && at <= until) values.push(this.#value[index] ?? 0);
     }
     return values;
   }
@@ -67,25 +74,35 @@ const quantile = (sorted: readonly number[], q: number): number =>
  * observations as `hodei_reap_lag_seconds` and `hodei_idle_tail_seconds`, all providers
  * together, at most `maxPerSeries` per series. Prometheus histograms give only bucketed
  * quantiles over a range a scraper keeps; this answers without one. In memory: lost at restart.
+ * An observation dated more than `MAX_CLOCK_SKEW_MS` ahead of the clock, or before the
+ * longest window, is ignored: it would hold a place in the ring and count where it must not.
  */
 export class RecentObservations {
   readonly #series = new Map<RecentSeries, Ring>();
   readonly #maxPerSeries: number;
   readonly #maxAgeMs: number;
+  readonly #now: () => number;
 
-  constructor(maxPerSeries = MAX_RECENT_PER_SERIES, maxAgeMs = MAX_WINDOW_SECONDS * 1000) {
+  constructor(
+    maxPerSeries = MAX_RECENT_PER_SERIES,
+    maxAgeMs = MAX_WINDOW_SECONDS * 1000,
+    now: () => number = Date.now,
+  ) {
     this.#maxPerSeries = maxPerSeries;
     this.#maxAgeMs = maxAgeMs;
+    this.#now = now;
   }
 
-  /** `seconds` observed at `at` (epoch ms). */
+  /** `seconds` observed at `at` (epoch ms); ignored when in the future or too old. */
   add(series: RecentSeries, at: number, seconds: number): void {
+    const now = this.#now();
+    if (!Number.isFinite(at) || at > now + MAX_CLOCK_SKEW_MS || at < now - this.#maxAgeMs) return;
     let ring = this.#series.get(series);
     if (ring === undefined) {
       ring = new Ring(this.#maxPerSeries);
       this.#series.set(series, ring);
     }
-    ring.dropBefore(at - this.#maxAgeMs);
+    ring.dropBefore(now - this.#maxAgeMs);
     ring.push(at, seconds);
   }
 
@@ -93,7 +110,7 @@ export class RecentObservations {
   summary(series: RecentSeries, now: number, windowMs: number): ObservationSummary {
     const ring = this.#series.get(series);
     ring?.dropBefore(now - this.#maxAgeMs);
-    const values = ring?.valuesSince(now - windowMs) ?? [];
+    const values = ring?.valuesBetween(now - windowMs, now + MAX_CLOCK_SKEW_MS) ?? [];
     if (values.length === 0) return { count: 0, p50: null, p90: null, p99: null, max: null };
     values.sort((a, b) => a - b);
     return {

@@ -295,6 +295,12 @@ describe('the dashboard in a real browser', () => {
         hasText: 'lifetime 30m → 1h 30m',
       })
       .waitFor({ timeout: WAIT });
+    // The form's default follows the new lifetime (30 minutes past it), not the one it had.
+    await expect
+      .poll(() => page.getByLabel('Maximum lifetime, in minutes from its creation').inputValue(), {
+        timeout: WAIT,
+      })
+      .toBe('120');
   });
 
   it('keeps the session across a reload', async () => {
