@@ -1,16 +1,24 @@
+import type { DueRule, WorkerMode, WorkerState } from '@hodei/domain';
+
 /** The shapes of the server's JSON that the dashboard reads (apps/server/src/http/schemas.ts). */
 
-export const WORKER_STATES = [
+// Types only from the domain: none of its code goes into the bundle.
+export type { WorkerMode, WorkerState };
+export type DeadlineRule = DueRule;
+
+const LISTED_STATES = [
   'creating',
   'ready',
   'busy',
   'terminating',
   'terminated',
   'failed',
-] as const;
-export type WorkerState = (typeof WORKER_STATES)[number];
-export type WorkerMode = 'job' | 'agent';
-export type DeadlineRule = 'lifetime' | 'idle' | 'startup' | 'forceRemove' | 'ttl';
+] as const satisfies readonly WorkerState[];
+
+/** Every state, in the order of a worker's life: `never`, so no build, if the domain adds one. */
+export const WORKER_STATES: Exclude<WorkerState, (typeof LISTED_STATES)[number]> extends never
+  ? typeof LISTED_STATES
+  : never = LISTED_STATES;
 
 export interface Policy {
   readonly maxLifetimeSeconds: number;

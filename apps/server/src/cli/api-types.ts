@@ -1,3 +1,9 @@
+import type {
+  CreatedWebhook,
+  Webhook,
+  WebhookDeadLetter,
+  WebhookDelivery,
+} from '@hodei/postgres-event-bus';
 import type { ObservationSummary } from '../metrics/recent-observations.js';
 import type { WorkerSummary } from '../workers/worker-summary.js';
 import type { WorkerView } from '../workers/worker-view.js';
@@ -59,50 +65,21 @@ export interface DeadlineStatsJson {
   readonly idleTail: ObservationSummary;
 }
 
-/** Where a webhook's delivery stands (`GET /v1/webhooks/{id}`). */
-export interface WebhookDeliveryJson {
-  /** Its subscription's checkpoint: the events after it are still to be sent. */
-  readonly cursor: string;
-  readonly delivered: number;
-  readonly failures: number;
-  /** Dead letters not yet delivered by a later replay. */
-  readonly deadLettered: number;
-  readonly lastDeliveredAt: string | null;
-  readonly lastError: string | null;
-  /** Some server process holds its subscription's lease. */
-  readonly active: boolean;
-}
+/** Where a webhook's delivery stands (`GET /v1/webhooks/{id}`): the engine's own type. */
+export type WebhookDeliveryJson = WebhookDelivery;
 
 /** A webhook; `types` null: every event type. */
-export interface WebhookJson {
-  readonly id: string;
-  readonly url: string;
-  readonly types: readonly string[] | null;
-  readonly createdAt: string;
-  readonly delivery: WebhookDeliveryJson;
-}
+export type WebhookJson = Webhook;
 
 /** `POST /v1/webhooks` answers the webhook with its secret, the only time it is shown. */
-export interface CreatedWebhookJson extends WebhookJson {
-  readonly secret: string;
-}
+export type CreatedWebhookJson = CreatedWebhook;
 
 export interface WebhookListJson {
   readonly items: readonly WebhookJson[];
 }
 
 /** An event a webhook gave up delivering after its last try. */
-export interface DeadLetterJson {
-  readonly eventId: string;
-  readonly type: string;
-  readonly workerId: string | null;
-  /** The event's own cursor. */
-  readonly cursor: string;
-  readonly attempts: number;
-  readonly lastError: string;
-  readonly firstFailedAt: string;
-  readonly deadLetteredAt: string;
-}
+export type DeadLetterJson = WebhookDeadLetter;
 
 export interface DeadLetterListJson {
   readonly items: readonly DeadLetterJson[];

@@ -3,6 +3,7 @@ import { fail, type CliContext } from './cli-context.js';
 import { resolveClientConfig } from './client-config.js';
 import { HodeiClient } from './client.js';
 import { describeClientError, type ClientError } from './client.errors.js';
+import { httpUrl } from './http-url.js';
 
 export interface ClientOptions {
   readonly url?: string;
@@ -15,17 +16,7 @@ export interface OutputOptions extends ClientOptions {
 
 /** `--url`: an http(s) URL with its scheme, checked when the option is parsed. */
 export function urlArgument(value: string): string {
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  if (
-    url === undefined ||
-    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
-    url.host === ''
-  )
+  if (httpUrl(value) === undefined)
     throw new InvalidArgumentError(
       `"${value}" is not a server URL: give http://HOST:PORT or https://HOST:PORT (e.g. http://127.0.0.1:8080)`,
     );
@@ -53,6 +44,17 @@ export function addOutputOptions(
       ).choices(['json', 'wide']),
     )
     .option('-q, --quiet', help.quiet ?? 'only the ids, one a line');
+}
+
+/** `-o json` and `-q`, as the commands answering the worker they changed have them. */
+export function addWorkerAnswerOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option('-o, --output <format>', "json: the worker's JSON the API answers").choices([
+        'json',
+      ]),
+    )
+    .option('-q, --quiet', 'print nothing but errors');
 }
 
 /** Runs `fn` with a client of the server, or says why there is none. */

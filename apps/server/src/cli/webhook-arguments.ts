@@ -1,21 +1,12 @@
 import { InvalidArgumentError } from 'commander';
 import { parseDuration } from './duration.js';
+import { httpUrl } from './http-url.js';
 
 /** The argument parsers of `hodei webhooks …`: a usage error (exit 2) before anything is sent. */
 
 /** `webhooks add URL`: an http(s) URL with a host; the server checks it against its allowlist. */
 export function targetArgument(value: string): string {
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  if (
-    url === undefined ||
-    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
-    url.host === ''
-  )
+  if (httpUrl(value) === undefined)
     throw new InvalidArgumentError(
       `"${value}" is not a webhook URL: give http(s)://HOST[:PORT]/PATH (e.g. https://hooks.example.com/hodei)`,
     );

@@ -1,5 +1,6 @@
 import {
   type EventStoreError,
+  LIFECYCLE_EVENT_TYPES,
   type LifecycleEvent,
   type LifecycleEventType,
   STATE_OF_EVENT,
@@ -103,7 +104,7 @@ export interface PostgresEventStoreOptions {
 }
 
 const DEFAULT_LIMIT = 500;
-const STATE_EVENT_TYPES = Object.keys(STATE_OF_EVENT);
+const STATE_EVENT_TYPES = LIFECYCLE_EVENT_TYPES.filter((type) => type in STATE_OF_EVENT);
 
 /** Why `expectedVersion` is unusable, or null when it is absent or a valid version. */
 function invalidExpectedVersion(expected: number | undefined): InvalidAppend | null {
@@ -406,31 +407,12 @@ export class PostgresEventStore implements WorkerEventHistory {
     providerId: string,
     workerIds: readonly string[],
   ): ResultAsync<ReadonlyMap<string, LifecycleEvent>, EventStoreError> {
-    if (workerIds.length === 0) return okAsync(new Map());
-    return this.#select(
-      sql<EventRowOutput>`
-        SELECT DISTINCT ON (e.stream_id) ${sql.raw(eventColumns('e'))}
-        FROM ${qualified(this.schema, 'events')} e
-        WHERE stream_id = ANY(${workerIds.map((id) => `worker:${id}`)}::text[])
-          AND provider_id = ${providerId}
-          AND type = ANY(${STATE_EVENT_TYPES}::text[])
-        ORDER BY e.stream_id, e.stream_position DESC`,
+    return this.#lastOfTypes<LifecycleEvent>(
+      providerId,
+      workerIds,
+      STATE_EVENT_TYPES,
       'lastStateEvents',
-    )
-      .map((stored) => {
-        const byWorker = new Map<string, LifecycleEvent>();
-        for (const s of stored) {
-          if ('workerId' in s.event && s.event.workerId !== undefined) {
-            byWorker.set(s.event.workerId, s.event);
-          }
-        }
-        return byWorker;
-      })
-      .mapErr((e) => ({
-        type: 'EventStoreUnavailable' as const,
-        message: e.message,
-        cause: e,
-      }));
+    );
   }
 
   /**
@@ -441,22 +423,39 @@ export class PostgresEventStore implements WorkerEventHistory {
     providerId: string,
     workerIds: readonly string[],
   ): ResultAsync<ReadonlyMap<string, WorkerEphemeralPolicyChanged>, EventStoreError> {
+    return this.#lastOfTypes<WorkerEphemeralPolicyChanged>(
+      providerId,
+      workerIds,
+      ['WorkerEphemeralPolicyChanged'],
+      'lastPolicyChanges',
+    );
+  }
+
+  /** Each worker's last event of one of `types` for this provider, by worker id. */
+  #lastOfTypes<E extends LifecycleEvent>(
+    providerId: string,
+    workerIds: readonly string[],
+    types: readonly E['type'][],
+    operation: string,
+  ): ResultAsync<ReadonlyMap<string, E>, EventStoreError> {
     if (workerIds.length === 0) return okAsync(new Map());
+    const wanted = new Set<LifecycleEventType>(types);
+    const isWanted = (event: LifecycleEvent): event is E => wanted.has(event.type);
     return this.#select(
       sql<EventRowOutput>`
         SELECT DISTINCT ON (e.stream_id) ${sql.raw(eventColumns('e'))}
         FROM ${qualified(this.schema, 'events')} e
         WHERE stream_id = ANY(${workerIds.map((id) => `worker:${id}`)}::text[])
           AND provider_id = ${providerId}
-          AND type = 'WorkerEphemeralPolicyChanged'
+          AND type = ANY(${types}::text[])
         ORDER BY e.stream_id, e.stream_position DESC`,
-      'lastPolicyChanges',
+      operation,
     )
       .map((stored) => {
-        const byWorker = new Map<string, WorkerEphemeralPolicyChanged>();
-        for (const s of stored) {
-          if (s.event.type === 'WorkerEphemeralPolicyChanged')
-            byWorker.set(s.event.workerId, s.event);
+        const byWorker = new Map<string, E>();
+        for (const { event } of stored) {
+          const workerId = 'workerId' in event ? event.workerId : undefined;
+          if (workerId !== undefined && isWanted(event)) byWorker.set(workerId, event);
         }
         return byWorker;
       })

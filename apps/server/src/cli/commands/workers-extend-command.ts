@@ -2,7 +2,13 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { WorkerJson } from '../api-types.js';
 import { action, print, printJson, usageHints, type CliContext } from '../cli-context.js';
 import type { HodeiClient } from '../client.js';
-import { addUrlOption, failWith, withClient, type ClientOptions } from '../common-options.js';
+import {
+  addUrlOption,
+  addWorkerAnswerOptions,
+  failWith,
+  withClient,
+  type ClientOptions,
+} from '../common-options.js';
 import { valueWords } from '../completion.js';
 import { describeNext } from '../deadline-format.js';
 import { secondsArgument } from '../duration.js';
@@ -77,13 +83,8 @@ export function registerWorkersExtend(workers: Command, ctx: CliContext): void {
       secondsArgument,
     )
     .option('--grace <duration>', 'between SIGTERM and SIGKILL', secondsArgument)
-    .option('--startup <duration>', 'how long it may take to become ready', secondsArgument)
-    .addOption(
-      new Option('-o, --output <format>', "json: the worker's JSON the API answers").choices([
-        'json',
-      ]),
-    )
-    .option('-q, --quiet', 'print nothing but errors');
+    .option('--startup <duration>', 'how long it may take to become ready', secondsArgument);
+  addWorkerAnswerOptions(extend);
   usageHints.set(extend, "(see 'hodei workers extend --help')");
   addUrlOption(extend)
     .addHelpText('after', EXAMPLES)

@@ -1,8 +1,14 @@
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import type { WorkerJson } from '../api-types.js';
 import { action, print, printJson, type CliContext } from '../cli-context.js';
 import type { HodeiClient } from '../client.js';
-import { addUrlOption, failWith, withClient, type ClientOptions } from '../common-options.js';
+import {
+  addUrlOption,
+  addWorkerAnswerOptions,
+  failWith,
+  withClient,
+  type ClientOptions,
+} from '../common-options.js';
 import { describeNext } from '../deadline-format.js';
 import { EXIT } from '../exit-codes.js';
 
@@ -27,13 +33,8 @@ export function registerWorkersHeartbeat(workers: Command, ctx: CliContext): voi
     .command('heartbeat')
     .description("restart a live worker's idle clock (no event is recorded)")
     .argument('<id>', 'the worker')
-    .option('--by <name>', 'who touched it, shown as its last activity (default: api)', byArgument)
-    .addOption(
-      new Option('-o, --output <format>', "json: the worker's JSON the API answers").choices([
-        'json',
-      ]),
-    )
-    .option('-q, --quiet', 'print nothing but errors');
+    .option('--by <name>', 'who touched it, shown as its last activity (default: api)', byArgument);
+  addWorkerAnswerOptions(heartbeat);
   addUrlOption(heartbeat).action(
     action(ctx, (id: string, o: HeartbeatOptions) =>
       withClient(ctx, o, (client) => sendHeartbeat(ctx, client, id, o)),

@@ -1,8 +1,14 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { WorkerJson } from '../api-types.js';
 import { action, print, printJson, type CliContext } from '../cli-context.js';
 import type { HodeiClient } from '../client.js';
-import { addUrlOption, failWith, withClient, type ClientOptions } from '../common-options.js';
+import {
+  addUrlOption,
+  addWorkerAnswerOptions,
+  failWith,
+  withClient,
+  type ClientOptions,
+} from '../common-options.js';
 import { EXIT } from '../exit-codes.js';
 import { withProgress } from '../progress.js';
 
@@ -19,13 +25,8 @@ export function registerWorkersRm(workers: Command, ctx: CliContext): void {
     .alias('delete')
     .description('stop and remove a worker gracefully')
     .argument('<id>', 'the worker')
-    .option('--wait', 'until it is stopped and removed; prints its events on stderr meanwhile')
-    .addOption(
-      new Option('-o, --output <format>', "json: the worker's JSON the API answers").choices([
-        'json',
-      ]),
-    )
-    .option('-q, --quiet', 'print nothing but errors');
+    .option('--wait', 'until it is stopped and removed; prints its events on stderr meanwhile');
+  addWorkerAnswerOptions(rm);
   addUrlOption(rm).action(
     action(ctx, (id: string, o: RmOptions) =>
       withClient(ctx, o, (client) => remove(ctx, client, id, o)),
