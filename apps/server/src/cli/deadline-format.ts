@@ -1,5 +1,5 @@
 import type { WorkerJson } from './api-types.js';
-import { formatAge } from './format-age.js';
+import { formatSpan } from './format-age.js';
 
 /** The worker JSON's deadlines, in the order `inspect` shows them, with their rule's name. */
 const DEADLINES = [
@@ -20,12 +20,15 @@ const RULE_NAMES: Readonly<Record<string, string>> = {
   ttl: 'cleanup (its retention over)',
 };
 
-/** "in 4m" for a time to come, "4m ago" for one past (a pass not yet run), `-` for none. */
+/**
+ * "in 4m" (or "in 1h58m", "in 2d3h") for a time to come, "4m ago" for one past (a pass not yet
+ * run), `-` for none.
+ */
 export function relativeTo(iso: string | null | undefined, now: number): string {
   if (iso === null || iso === undefined) return '-';
   const at = Date.parse(iso);
   if (Number.isNaN(at)) return '-';
-  return at >= now ? `in ${formatAge(at - now)}` : `${formatAge(now - at)} ago`;
+  return at >= now ? `in ${formatSpan(at - now)}` : `${formatSpan(now - at)} ago`;
 }
 
 /** `2026-12-01T00:30:00.000Z (in 4m)`. */

@@ -28,6 +28,17 @@ export function formatAge(ms: number): string {
   return `${y}y`;
 }
 
+/**
+ * How far a deadline or an activity is from now: hours and minutes from the first hour on
+ * ("1h58m", not the age's "118m"), as a person plans by the clock; otherwise as `formatAge`.
+ */
+export function formatSpan(ms: number): string {
+  if (!Number.isFinite(ms) || ms < HOUR || ms >= 3 * HOUR) return formatAge(ms);
+  const h = Math.floor(ms / HOUR);
+  const m = Math.floor(ms / MINUTE) % 60;
+  return m === 0 ? `${h}h` : `${h}h${m}m`;
+}
+
 /** The age of an ISO time at `now`, or `-` when there is no time. */
 export function ageOf(iso: string | null | undefined, now: number): string {
   if (iso === null || iso === undefined) return '-';

@@ -1,7 +1,7 @@
 import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { paintWith } from './colour.js';
-import { ageOf, formatAge } from './format-age.js';
+import { ageOf, formatAge, formatSpan } from './format-age.js';
 import { formatStreamRow, formatTable } from './table.js';
 
 const plain = paintWith(false);
@@ -73,5 +73,20 @@ describe('formatAge', () => {
     expect(formatAge(Number.NaN)).toBe('0s');
     expect(ageOf(null, 0)).toBe('-');
     expect(ageOf('2024-01-01T00:00:10Z', Date.parse('2024-01-01T00:01:00Z'))).toBe('50s');
+  });
+});
+
+describe('formatSpan', () => {
+  it.each([
+    [200_000, '3m20s'],
+    [59 * 60_000, '59m'],
+    [60 * 60_000, '1h'],
+    [118 * 60_000 + 30_000, '1h58m'],
+    [149 * 60_000, '2h29m'],
+    [179 * 60_000, '2h59m'],
+    [(5 * 60 + 5) * 60_000, '5h5m'],
+    [(3 * 24 + 4) * 3_600_000, '3d4h'],
+  ])('shows %i ms as %s: hours from the first hour, as the age from there', (ms, text) => {
+    expect(formatSpan(ms)).toBe(text);
   });
 });

@@ -188,7 +188,8 @@ describe('hodei webhooks add', () => {
       await writeFile(file, 'whsec_c2hvcnQ=\n');
       const bad = await webhooks({}, 'add', 'http://127.0.0.1:9000/', '--secret-file', file);
       expect(bad.code).toBe(2);
-      expect(bad.stderr).toContain('must be whsec_ and 24 to 64 bytes');
+      expect(bad.stderr).toContain('--secret-file must be whsec_ and 24 to 64 bytes');
+      expect(bad.stderr).not.toContain('--secret must');
       expect(bad.stderr).not.toContain('c2hvcnQ');
       const both = await webhooks(
         {},
@@ -316,6 +317,13 @@ describe('hodei webhooks add', () => {
     [['replay', 'wh_1'], "required option '--from <cursor|event-id|time>' not specified"],
     [['replay', 'wh_1', '--from', '30'], '"30" has no unit'],
     [['replay', 'wh_1', '--from', '2026-13-45'], '"2026-13-45" is not a date'],
+    [['replay', 'wh_1', '--from', '2025-02-30'], '"2025-02-30" is not a date'],
+    [['replay', 'wh_1', '--from', '2025-02-30T00:00:00Z'], '"2025-02-30T00:00:00Z" is not a date'],
+    [['replay', 'wh_1', '--from', '2026-11-01T24:00:00Z'], 'is not a date'],
+    [
+      ['replay', 'wh_1', '--from', '2026-11-01T12:00:00'],
+      'has no time zone: add Z (UTC) or an offset',
+    ],
     [['rm'], "missing required argument 'id'"],
     [['add', 'http://127.0.0.1:9000/', '-o', 'wide'], 'Allowed choices are json.'],
     [['dead-letters', 'wh_1', '-o', 'yaml'], 'Allowed choices are json, wide.'],
@@ -653,6 +661,15 @@ describe('the argument parsers', () => {
     expect(from('2026-12-01T10:00:00+01:00')).toBe('2026-12-01T09:00:00.000Z');
     expect(from('1h')).toBe('2026-12-01T11:00:00.000Z');
     expect(from('1d12h')).toBe('2026-11-30T00:00:00.000Z');
+  });
+
+  it('refuses a date or time whose parts do not exist, and a time without a zone', () => {
+    const from = fromArgument(now);
+    expect(from('2024-02-29')).toBe('2024-02-29T00:00:00.000Z');
+    expect(from('2026-12-01T10:00+0100')).toBe('2026-12-01T09:00:00.000Z');
+    for (const value of ['2025-02-29', '2025-02-30T00:00:00Z', '2026-04-31', '2026-11-01T12:60Z'])
+      expect(() => from(value)).toThrow(`"${value}" is not a date`);
+    expect(() => from('2026-11-01T12:00')).toThrow('has no time zone');
   });
 
   it('takes a secret of 24 to 64 bytes only', () => {

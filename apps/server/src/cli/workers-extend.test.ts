@@ -116,7 +116,7 @@ describe('hodei workers extend', () => {
       },
     ]);
     expect(run.stdout).toMatch(
-      /^worker w1 changed maxLifetimeSeconds, idleTimeoutSeconds; next: lifetime \(LifetimeExceeded\) at \S+Z \(in 120m\)\n$/,
+      /^worker w1 changed maxLifetimeSeconds, idleTimeoutSeconds; next: lifetime \(LifetimeExceeded\) at \S+Z \(in 2h\)\n$/,
     );
   });
 
@@ -253,7 +253,7 @@ describe('hodei workers inspect -o wide', () => {
     const at = (iso: string | null) => (iso ?? '').replaceAll('.', '\\.');
     expect(lines).toContain('Deadlines:');
     expect(line('  lifetime:')).toMatch(
-      new RegExp(`^  lifetime: +${at(w.deadlines.lifetimeAt)} \\(in 60m\\)$`),
+      new RegExp(`^  lifetime: +${at(w.deadlines.lifetimeAt)} \\(in 1h\\)$`),
     );
     expect(line('  idle:')).toMatch(
       new RegExp(`^  idle: +${at(w.deadlines.idleAt)} \\(in 4m(29|30)s\\)$`),

@@ -116,8 +116,14 @@ describe('summary and deadline stats', () => {
   });
 
   it('refuses a window past a day or not a whole number', async () => {
-    for (const w of ['0', '86401', '1.5', 'x'])
-      expect((await t.api('GET', `/v1/stats/deadlines?windowSeconds=${w}`)).status, w).toBe(400);
+    for (const w of ['0', '86401', '1.5', 'x']) {
+      const r = await t.api('GET', `/v1/stats/deadlines?windowSeconds=${w}`);
+      expect(r.status, w).toBe(400);
+      expect(r.body, w).toMatchObject({
+        error: 'ValidationFailed',
+        message: 'querystring.windowSeconds must be a whole number from 1 to 86400',
+      });
+    }
     expect((await t.api('GET', '/v1/stats/deadlines?windowSeconds=86400')).status).toBe(200);
   });
 });

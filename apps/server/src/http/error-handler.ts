@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { integerTextMessage } from './openapi-query-types.js';
 import { ID_DESCRIPTION, ID_PATTERN } from './schemas.js';
 
 interface AjvError {
@@ -30,6 +31,7 @@ function problemsOf(error: FastifyError): { path: string; message: string }[] {
         if (e.keyword === 'minProperties') message = 'must name at least one field';
         if (e.keyword === 'pattern' && params['pattern'] === ID_PATTERN)
           message = `must be ${ID_DESCRIPTION}`;
+        if (e.keyword === 'pattern') message = integerTextMessage(params['pattern']) ?? message;
         if (e.keyword === 'propertyNames' && typeof params['propertyName'] === 'string') {
           message = /^hodei[._]/i.test(params['propertyName'])
             ? 'is reserved (hodei. labels, HODEI_ variables)'

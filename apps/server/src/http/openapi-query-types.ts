@@ -16,6 +16,13 @@ function textOf<T extends object>(runtime: T, documentedAs: Schema): T {
   return runtime;
 }
 
+/** The problem message of each integer pattern: Ajv's would quote the pattern, a regex. */
+const integerMessages = new Map<string, string>();
+
+/** `must be a whole number from 1 to 1000` for a pattern of `integerText`, else undefined. */
+export const integerTextMessage = (pattern: unknown): string | undefined =>
+  typeof pattern === 'string' ? integerMessages.get(pattern) : undefined;
+
 /** A whole number in `[minimum, maximum]` written as decimal digits matching `pattern`. */
 export const integerText = (o: {
   readonly pattern: string;
@@ -23,14 +30,16 @@ export const integerText = (o: {
   readonly maximum: number;
   readonly default?: number;
   readonly description: string;
-}) =>
-  textOf({ type: 'string', pattern: o.pattern, description: o.description } as const, {
+}) => {
+  integerMessages.set(o.pattern, `must be a whole number from ${o.minimum} to ${o.maximum}`);
+  return textOf({ type: 'string', pattern: o.pattern, description: o.description } as const, {
     type: 'integer',
     minimum: o.minimum,
     maximum: o.maximum,
     ...(o.default === undefined ? {} : { default: o.default }),
     description: o.description,
   });
+};
 
 /** `true` or `false`; absent means false. */
 export const booleanText = (description: string) =>

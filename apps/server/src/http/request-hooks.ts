@@ -19,6 +19,15 @@ const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
   ...UI_ROUTES,
 ]);
 
+/** The dashboard's session: without a cookie, its 401 says to sign in. */
+const SESSION_ROUTE = '/v1/session';
+
+/**
+ * The dashboard's paths: with the dashboard off (HODEI_UI_ENABLED=false) no route matches them,
+ * and they answer 404 as any unknown path, not 401 (there is nothing a token would open).
+ */
+const UI_PATH = /^\/ui(?:[/?#]|$)/;
+
 /** Routes served without a token for one method: the sign-in trades the token in its body;
  * the sign-out forgets whatever session the cookie names, and clears it. */
 const PUBLIC_OPERATIONS: ReadonlySet<string> = new Set(['POST /v1/session', 'DELETE /v1/session']);
@@ -102,8 +111,10 @@ export function addRequestHooks(
     const open =
       route !== undefined &&
       (PUBLIC_ROUTES.has(route) || PUBLIC_OPERATIONS.has(`${request.method} ${route}`));
+    const absentUi = route === undefined && UI_PATH.test(request.url);
     if (
       open ||
+      absentUi ||
       bearerTokenMatches(request.headers.authorization, deps.token) ||
       (route !== undefined && deps.ticketAuth?.(route, request) === true)
     )
@@ -161,10 +172,15 @@ function withoutBearer(
   // A wrong bearer token gets its 401 and locks nobody out: one client with a stale token
   // must not shut out the others on its host; the token (16 characters or more, generated:
   // 32 random bytes) is not guessable at the rate the API answers.
+  // The dashboard asks GET /v1/session on load: without a live session it is told to sign in.
+  const message =
+    request.method === 'GET' && route === SESSION_ROUTE
+      ? 'no valid session cookie: sign in'
+      : 'a valid bearer token is required';
   return reply
     .code(401)
     .header('www-authenticate', 'Bearer')
-    .send({ error: 'Unauthorized', message: 'a valid bearer token is required' });
+    .send({ error: 'Unauthorized', message });
 }
 
 function failureOfBody(payload: unknown): RequestFailure | undefined {

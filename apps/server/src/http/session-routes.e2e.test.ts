@@ -120,6 +120,10 @@ describe('browser sessions', () => {
     expect(await r.json()).toEqual({ error: 'InvalidToken', message: expect.any(String) });
     const none = await fetch(`${t.url}/v1/session`);
     expect(none.status).toBe(401);
+    expect(await none.json()).toEqual({
+      error: 'Unauthorized',
+      message: 'no valid session cookie: sign in',
+    });
     const forged = await withCookie(t.url, '/v1/session', { cookie: 'hodei_session=forged' });
     expect(forged.status).toBe(401);
   });

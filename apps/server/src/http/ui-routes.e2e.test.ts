@@ -104,10 +104,15 @@ describe('the dashboard at /ui', () => {
     expect((await bare.api('GET', '/v1/workers')).status).toBe(200);
   });
 
-  it('serves no /ui with HODEI_UI_ENABLED=false', async () => {
-    const r = await fetch(`${off.url}/ui/`);
-    expect(r.status).toBe(401);
-    expect((await off.api('GET', '/ui/')).status).toBe(404);
+  it('serves no /ui with HODEI_UI_ENABLED=false: 404 NotFound as any unknown route', async () => {
+    for (const path of ['/ui', '/ui/', '/ui/assets/index.js']) {
+      const r = await fetch(`${off.url}${path}`);
+      expect(r.status).toBe(404);
+      expect(await r.json()).toEqual({ error: 'NotFound', message: `no route GET ${path}` });
+      expect((await off.api('GET', path)).status).toBe(404);
+    }
+    // Only the dashboard's paths: another unknown path still needs the token first.
+    expect((await fetch(`${off.url}/uix`)).status).toBe(401);
   });
 
   it('keeps /ui out of the OpenAPI document', async () => {

@@ -53,7 +53,8 @@ const WEBHOOK_PROPERTIES = {
   types: {
     type: ['array', 'null'],
     items: { type: 'string' },
-    description: 'the short event types it is sent; null: every type',
+    description:
+      'the short event types it is sent; null: every type but `GarbageCollectionCompleted` (the deadline pass reports)',
   },
   createdAt: { type: 'string', format: 'date-time' },
   delivery: { $ref: 'WebhookDelivery#' },
@@ -141,7 +142,7 @@ export const createWebhookRequestSchema = {
       maxItems: 64,
       items: { type: 'string', minLength: 1, maxLength: 128 },
       description:
-        'event types, short (`WorkerEphemeralReady`) or CloudEvents (`io.hodei.lifecycle.WorkerEphemeralReady`); absent: every type',
+        'event types, short (`WorkerEphemeralReady`) or CloudEvents (`io.hodei.lifecycle.WorkerEphemeralReady`); absent: every type but `GarbageCollectionCompleted` (the deadline pass reports, sent only when named)',
     },
     secret: {
       type: 'string',

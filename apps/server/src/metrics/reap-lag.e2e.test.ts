@@ -124,7 +124,10 @@ describe('reap lag and idle tail on Docker', () => {
   });
 });
 
-/** promtool's unit test of the rules: late lifetime stops and idle tails fire, on-time TTL does not. */
+/**
+ * promtool's unit test of the rules: late lifetime stops and idle tails fire, on-time TTL and a
+ * Kubernetes-profile idle tail within its 660 s do not.
+ */
 const RULES_TEST = `rule_files: [rules.yaml]
 evaluation_interval: 1m
 tests:
@@ -148,6 +151,13 @@ tests:
       - series: 'hodei_idle_tail_seconds_bucket{provider="late",le="600"}'
         values: '0+1x120'
       - series: 'hodei_idle_tail_seconds_bucket{provider="late",le="+Inf"}'
+        values: '0+1x120'
+      # A Kubernetes-profile provider (idleTimeout 600 s): 600 to 660 s is on time.
+      - series: 'hodei_idle_tail_seconds_bucket{provider="k8s-stub",le="600"}'
+        values: '0x120'
+      - series: 'hodei_idle_tail_seconds_bucket{provider="k8s-stub",le="660"}'
+        values: '0+1x120'
+      - series: 'hodei_idle_tail_seconds_bucket{provider="k8s-stub",le="+Inf"}'
         values: '0+1x120'
       # A provider with its series at 0: nothing observed, nothing fires.
       - series: 'hodei_reap_lag_seconds_bucket{provider="quiet",rule="lifetime",le="+Inf"}'

@@ -35,6 +35,13 @@ const ISO_TIME =
 const MAX_XID8 = 2n ** 64n - 1n;
 const MAX_BIGINT = 2n ** 63n - 1n;
 
+/** The deadline pass's reports: sent only to a webhook whose types name them. */
+const PASS_REPORT_TYPES: readonly string[] = ['GarbageCollectionCompleted'];
+
+/** Whether a webhook of `types` (null: every type but the pass reports) is sent `type`. */
+const wants = (types: readonly string[] | null, type: string): boolean =>
+  types === null ? !PASS_REPORT_TYPES.includes(type) : types.includes(type);
+
 /** True when every part of an ISO time that matched `ISO_TIME` exists (no 30 February). */
 function isRealTime(match: RegExpExecArray): boolean {
   const [, y, mo, d, h, mi, sec, oh, om] = match.map((part) => Number(part ?? '0'));
@@ -329,7 +336,9 @@ export class PostgresWebhooks {
   }
 
   /**
-   * One attempt, from the cached target: events of other types are acknowledged unsent; the URL
+   * One attempt, from the cached target: events of other types are acknowledged unsent (for a
+   * webhook without types, the deadline pass's reports: they come every pass, and a receiver
+   * asks for them by naming the type, as an SSE client does with heartbeats); the URL
    * is checked against the allowlist again, and one it no longer allows dead-letters the event
    * at once (retrying cannot help). An abort because this process stops or moves the delivery
    * is no failure of the receiver: it is not recorded. A webhook found deleted when recording
@@ -341,7 +350,7 @@ export class PostgresWebhooks {
     context: HandlerContext,
   ): Promise<Result<void, string>> {
     const { target } = running;
-    if (target.types !== null && !target.types.includes(stored.event.type)) return ok(undefined);
+    if (!wants(target.types, stored.event.type)) return ok(undefined);
     const allowed = this.#options.allowlist.check(target.url);
     if (allowed.isErr()) {
       const reason = `url refused: ${allowed.error.message}`;

@@ -20,7 +20,7 @@ export interface WebhookDelivery {
 export interface Webhook {
   readonly id: string;
   readonly url: string;
-  /** Short event type names; null: every type. */
+  /** Short event type names; null: every type but GarbageCollectionCompleted (the pass reports). */
   readonly types: readonly string[] | null;
   readonly createdAt: string;
   readonly delivery: WebhookDelivery;
@@ -33,7 +33,7 @@ export interface CreatedWebhook extends Webhook {
 
 export interface NewWebhook {
   readonly url: string;
-  /** Short or CloudEvents type names; absent or null: every type. */
+  /** Short or CloudEvents type names; absent or null: every type but GarbageCollectionCompleted. */
   readonly types?: readonly string[] | null;
   /** `whsec_<base64>`; generated when absent. */
   readonly secret?: string;

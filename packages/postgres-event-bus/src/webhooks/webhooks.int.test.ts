@@ -160,6 +160,37 @@ describe('webhooks against the real PostgreSQL and a real HTTP receiver', () => 
     expect(state.lastDeliveredAt).not.toBeNull();
   });
 
+  it('sends a webhook without types every event but the pass reports, which it gets by naming them', async () => {
+    receiver = await startWebhookReceiver();
+    const passesReceiver = await startWebhookReceiver();
+    try {
+      const origins = [receiver.url, passesReceiver.url].map((u) => `${new URL(u).origin}/`);
+      const webhooks = engine({ allowlist: UrlAllowlist.of(origins)._unsafeUnwrap() });
+      const all = (await webhooks.create({ url: receiver.url }))._unsafeUnwrap();
+      const passes = (
+        await webhooks.create({ url: passesReceiver.url, types: ['GarbageCollectionCompleted'] })
+      )._unsafeUnwrap();
+      (await webhooks.start())._unsafeUnwrap();
+      const stream = [
+        event('WorkerEphemeralCreated', 'w-all'),
+        event('GarbageCollectionCompleted', 'w-all'),
+        event('WorkerEphemeralReady', 'w-all'),
+      ];
+      (await t.bus.store.appendBatch(stream))._unsafeUnwrap();
+      // In log order: had the pass report been sent to `all`, it would be its second delivery.
+      const delivered = async (id: string) =>
+        (await webhooks.get(id))._unsafeUnwrap().delivery.delivered;
+      await waitUntil(
+        async () => (await delivered(all.id)) === 2 && (await delivered(passes.id)) === 1,
+        'the deliveries counted',
+      );
+      expect(okIds(receiver.requests)).toEqual([stream[0]?.eventId, stream[2]?.eventId]);
+      expect(okIds(passesReceiver.requests)).toEqual([stream[1]?.eventId]);
+    } finally {
+      await passesReceiver.close();
+    }
+  });
+
   it('retries a failed request with the same webhook-id until it succeeds', async () => {
     receiver = await startWebhookReceiver();
     let failuresLeft = 2;

@@ -82,7 +82,7 @@ function registerAdd(webhooks: Command, ctx: CliContext): void {
     .argument('<url>', 'where to POST each event, http(s)://HOST[:PORT]/PATH', targetArgument)
     .option(
       '--type <types>',
-      'only these event types, e.g. WorkerEphemeralFailed (comma list, repeatable; default every type)',
+      'only these event types, e.g. WorkerEphemeralFailed (comma list, repeatable; default every type but GarbageCollectionCompleted)',
       eventTypes,
     )
     .option(
@@ -114,7 +114,10 @@ function registerAdd(webhooks: Command, ctx: CliContext): void {
         const secret = o.secretFile === undefined ? o.secret : await readSecret(o.secretFile);
         if (secret instanceof Error) usage(secret.message);
         const given = typeof secret === 'string' ? secret : undefined;
-        const problem = given === undefined ? undefined : secretProblem(given);
+        const problem =
+          given === undefined
+            ? undefined
+            : secretProblem(given, o.secretFile === undefined ? '--secret' : '--secret-file');
         if (problem !== undefined) usage(problem);
         return withClient(ctx, o, async (client) => {
           const body = {
