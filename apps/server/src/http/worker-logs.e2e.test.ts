@@ -9,6 +9,7 @@ import {
   type TestServer,
 } from '../testing/test-server.js';
 import { LOG_TRUNCATED_MARKER } from '../workers/log-response.js';
+import { dockerEnvOfRun } from '../testing/docker-env.js';
 
 /**
  * `GET /v1/workers/{id}/logs` on the real Docker Engine (and the Kubernetes stub): the default
@@ -32,12 +33,7 @@ describe('worker logs over HTTP', () => {
     t = await startTestServer({
       HODEI_PROVIDERS: `docker:${dockerId},k8s-stub`,
       HODEI_LOG_RESPONSE_MAX_BYTES: String(MAX_BYTES),
-      ...(process.env['DOCKER_HOST'] === undefined
-        ? {}
-        : { DOCKER_HOST: process.env['DOCKER_HOST'] }),
-      ...(process.env['HODEI_WORKER_IMAGE'] === undefined
-        ? {}
-        : { HODEI_WORKER_IMAGE: process.env['HODEI_WORKER_IMAGE'] }),
+      ...dockerEnvOfRun(),
     });
   });
 

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codeBlocks, REPOSITORY_ROOT } from '../docs/readme-code-blocks.js';
 import { removeContainersOf, uniqueProviderId } from '../testing/server-process.js';
 import { eventually, startTestServer, type TestServer } from '../testing/test-server.js';
+import { dockerEnvOfRun } from '../testing/docker-env.js';
 
 /**
  * The reap lag and idle tail of real deadline passes, on the Docker Engine: a job past its
@@ -36,12 +37,7 @@ describe('reap lag and idle tail on Docker', () => {
     t = await startTestServer({
       HODEI_PROVIDERS: `docker:${provider}`,
       HODEI_GC_INTERVAL_SECONDS: '1',
-      ...(process.env['DOCKER_HOST'] === undefined
-        ? {}
-        : { DOCKER_HOST: process.env['DOCKER_HOST'] }),
-      ...(process.env['HODEI_WORKER_IMAGE'] === undefined
-        ? {}
-        : { HODEI_WORKER_IMAGE: process.env['HODEI_WORKER_IMAGE'] }),
+      ...dockerEnvOfRun(),
     });
   });
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { apiClient, TEST_TOKEN, type Api } from './test-server.js';
+import { dockerEnvOfRun } from './docker-env.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 export const BASE_DATABASE_URL =
@@ -39,12 +40,7 @@ export async function spawnServer(
       HODEI_LOG_LEVEL: 'warn',
       HODEI_GC_INTERVAL_SECONDS: '1',
       HODEI_RECONCILE_INTERVAL_SECONDS: '1',
-      ...(process.env['DOCKER_HOST'] === undefined
-        ? {}
-        : { DOCKER_HOST: process.env['DOCKER_HOST'] }),
-      ...(process.env['HODEI_WORKER_IMAGE'] === undefined
-        ? {}
-        : { HODEI_WORKER_IMAGE: process.env['HODEI_WORKER_IMAGE'] }),
+      ...dockerEnvOfRun(),
       ...env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -26,6 +26,7 @@ import {
   TEST_TOKEN,
   type TestServer,
 } from '../testing/test-server.js';
+import { dockerEnvOfRun } from '../testing/docker-env.js';
 
 /**
  * The dashboard in headless Chromium against a real server: the Docker provider on the real
@@ -105,12 +106,7 @@ describe('the dashboard in a real browser', () => {
       HODEI_EVENT_PUBLISHER: undefined,
       HODEI_GC_INTERVAL_SECONDS: '1',
       HODEI_RECONCILE_INTERVAL_SECONDS: '1',
-      ...(process.env['DOCKER_HOST'] === undefined
-        ? {}
-        : { DOCKER_HOST: process.env['DOCKER_HOST'] }),
-      ...(process.env['HODEI_WORKER_IMAGE'] === undefined
-        ? {}
-        : { HODEI_WORKER_IMAGE: process.env['HODEI_WORKER_IMAGE'] }),
+      ...dockerEnvOfRun(),
     });
     shotDir = await mkdtemp(join(tmpdir(), 'hodei-dashboard-shots-'));
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });

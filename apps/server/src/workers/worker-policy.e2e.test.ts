@@ -15,6 +15,7 @@ import {
   TEST_TOKEN,
   type TestServer,
 } from '../testing/test-server.js';
+import { dockerEnvOfRun } from '../testing/docker-env.js';
 
 /**
  * Runtime extension, heartbeats and explainable deadlines over HTTP and the CLI, on the real
@@ -75,12 +76,7 @@ beforeAll(async () => {
     HODEI_GC_INTERVAL_SECONDS: '1',
     HODEI_RECONCILE_INTERVAL_SECONDS: '1',
     HODEI_MAX_LIFETIME_SECONDS: String(CAP_SECONDS),
-    ...(process.env['DOCKER_HOST'] === undefined
-      ? {}
-      : { DOCKER_HOST: process.env['DOCKER_HOST'] }),
-    ...(process.env['HODEI_WORKER_IMAGE'] === undefined
-      ? {}
-      : { HODEI_WORKER_IMAGE: process.env['HODEI_WORKER_IMAGE'] }),
+    ...dockerEnvOfRun(),
   });
 });
 
@@ -414,12 +410,7 @@ describe('with lifecycle management off', () => {
       HODEI_PROVIDERS: `docker:${bareProvider}`,
       HODEI_LIFECYCLE_ENABLED: 'false',
       HODEI_DATA_DIR: await tempDataDir(),
-      ...(process.env['DOCKER_HOST'] === undefined
-        ? {}
-        : { DOCKER_HOST: process.env['DOCKER_HOST'] }),
-      ...(process.env['HODEI_WORKER_IMAGE'] === undefined
-        ? {}
-        : { HODEI_WORKER_IMAGE: process.env['HODEI_WORKER_IMAGE'] }),
+      ...dockerEnvOfRun(),
     });
   });
 
