@@ -46,6 +46,7 @@ export type {
   WorkerEphemeralPolicyChanged,
   LifecycleEvent,
   LifecycleEventType,
+  OrphanReason,
   OrphanWorkerDetected,
   WorkerEphemeralBusy,
   WorkerEphemeralCleanedUp,
@@ -127,6 +128,7 @@ export type {
   PolicyLimitExceeded,
   PolicyNotChangeable,
   WorkerNotLive,
+  WorkerReplaced,
 } from './lifecycle/lifecycle.errors.js';
 export { policySnapshot } from './lifecycle/policy-changes.js';
 export {

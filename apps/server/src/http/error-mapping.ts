@@ -45,6 +45,7 @@ export function statusOf(error: HttpError): number {
     case 'ImagePullFailed':
       return 400;
     case 'WorkerNotFound':
+    case 'WorkerReplaced':
       return 404;
     case 'InvalidTransition':
     case 'WorkerIdConflict':

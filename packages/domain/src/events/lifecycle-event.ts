@@ -14,6 +14,11 @@ export interface EventMeta {
 
 interface WorkerEventMeta extends EventMeta {
   readonly workerId: string;
+  /**
+   * The resource of this life of the worker (its incarnation): two lives under one reused
+   * id carry different ones. Set on every event the manager emits; absent in older logs.
+   */
+  readonly resourceId?: string;
 }
 
 /** The worker's last activity (a ready/busy change or a heartbeat) and who gave it. */
@@ -96,7 +101,16 @@ export interface OrphanWorkerDetected extends EventMeta {
   readonly lastSeen: string;
   readonly orphanedDurationSecs: number;
   readonly action: 'reported' | 'removed';
+  /**
+   * Why it is an orphan: no tracked worker claims it, its labels cannot be read (a missing
+   * or corrupt policy label), or it is what a failed create left behind.
+   */
+  readonly reason?: OrphanReason;
+  /** What was wrong, for `UnreadableLabels`. */
+  readonly detail?: string;
 }
+
+export type OrphanReason = 'Untracked' | 'UnreadableLabels' | 'FailedCreate';
 export interface WorkerLost extends WorkerEventMeta {
   readonly type: 'WorkerLost';
   readonly resourceId: string;

@@ -12,6 +12,11 @@ import { errorMessage } from './lifecycle.errors.js';
 export interface OperationContext {
   readonly correlationId?: string;
   readonly actor?: Actor;
+  /**
+   * The resource the operation started on (a fence): a change that comes after an await is
+   * refused with WorkerReplaced when the worker under this id now has another resource.
+   */
+  readonly resourceId?: string;
 }
 
 export interface LifecycleEventEmitterDeps {

@@ -20,7 +20,20 @@ export type LifecycleError =
   | PolicyLimitExceeded
   | PolicyNotChangeable
   | WorkerNotLive
+  | WorkerReplaced
   | WorkerProviderError;
+
+/**
+ * An operation fenced by the resource it started on (`OperationContext.resourceId`) found
+ * the worker under this id re-created with another resource: the new life is not touched.
+ */
+export interface WorkerReplaced {
+  readonly type: 'WorkerReplaced';
+  readonly workerId: string;
+  /** The resource the operation started on. */
+  readonly resourceId: string;
+  readonly message: string;
+}
 
 /** A policy change past an operator's limit (`LifecycleManagerDeps.maxLifetimeCap`). */
 export interface PolicyLimitExceeded {
