@@ -348,9 +348,14 @@ function idlePass(heartbeatMs: number | undefined) {
       reschedule: () => undefined,
       retryAt: () => undefined,
       store: () => undefined,
+      removeResource: () => {
+        throw new Error('nothing is due');
+      },
+      expectGone: () => undefined,
     },
     transitions: {} as never,
     observer: {} as never,
+    counters: newLifecycleCounters(),
     orphans: {
       takeDetectedSincePass: () => {
         const n = orphans;

@@ -13,6 +13,7 @@ import type { Worker } from '../worker/worker.js';
 import type { BackgroundStops } from './background-stops.js';
 import { dueExpiryWarning, dueRule, ruleDeadline, type DueRule } from './deadlines.js';
 import { forEachLimited } from './for-each-limited.js';
+import type { LifecycleCounters } from './lifecycle-counters.js';
 import type { LifecycleEventEmitter, OperationContext } from './lifecycle-event-emitter.js';
 import { errorMessage, type LifecycleError } from './lifecycle.errors.js';
 import type { OrphanSweep } from './orphan-sweep.js';
@@ -23,7 +24,14 @@ import { handleOf, type WorkerRegistry } from './worker-registry.js';
 export interface DeadlinePassDeps {
   readonly registry: Pick<
     WorkerRegistry,
-    'get' | 'locked' | 'popDue' | 'reschedule' | 'retryAt' | 'store'
+    | 'get'
+    | 'locked'
+    | 'popDue'
+    | 'reschedule'
+    | 'retryAt'
+    | 'store'
+    | 'removeResource'
+    | 'expectGone'
   >;
   readonly transitions: Pick<Transitions, 'apply' | 'cleanUp'>;
   readonly observer: Pick<StatusObserver, 'stopTerminating'>;
@@ -35,6 +43,7 @@ export interface DeadlinePassDeps {
   readonly stops: Pick<BackgroundStops, 'start' | 'takeFailures'>;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly counters: LifecycleCounters;
   /** Provider calls the pass makes at once. */
   readonly concurrency: number;
   /**
@@ -96,7 +105,7 @@ export class DeadlinePass {
       });
       if (due.length === 0) break;
       await forEachLimited(due, this.#deps.concurrency, async (id) => {
-        const outcome = await this.#applyDue(id, now);
+        const outcome = await this.#applyDueGuarded(id, now);
         if (outcome === 'error') {
           stats.errors += 1;
           retry.push(id);
@@ -116,8 +125,27 @@ export class DeadlinePass {
     stats.orphansDetected = this.#deps.orphans.takeDetectedSincePass();
     const ended = clock.now();
     stats.durationMs = ended - started;
-    await this.#record(stats, ended);
+    try {
+      await this.#record(stats, ended);
+    } catch (cause) {
+      this.#deps.logger.error('deadline pass could not be recorded', { error: String(cause) });
+    }
     return ok(stats);
+  }
+
+  /**
+   * `#applyDue`, with a port that throws (or rejects) instead of returning an error counted
+   * as a failed action: the worker was taken off the index, and is retried next cycle like
+   * any failure, not lost; the other due workers are acted on all the same.
+   */
+  async #applyDueGuarded(workerId: string, now: number): Promise<Outcome> {
+    try {
+      return await this.#applyDue(workerId, now);
+    } catch (cause) {
+      this.#deps.counters.thrown += 1;
+      this.#deps.logger.error('deadline pass action threw', { workerId, error: String(cause) });
+      return 'error';
+    }
   }
 
   /**
@@ -149,7 +177,9 @@ export class DeadlinePass {
       registry.reschedule(workerId);
       return null;
     }
-    const ctx: OperationContext = { actor: 'gc' };
+    // Every change is fenced by this life's resource: a worker re-created under the id while
+    // the pass awaits is another worker.
+    const ctx: OperationContext = { actor: 'gc', resourceId: w.resourceId };
     if (rule === null) {
       const warned = await this.#warn(w, ctx);
       if (warned === 'sent') return 'expiryWarning';
@@ -187,7 +217,7 @@ export class DeadlinePass {
       w.id,
       async (): Promise<Result<'sent' | 'notDue' | 'notSent', LifecycleError>> => {
         const current = registry.get(w.id);
-        if (current === undefined) return ok('notDue');
+        if (current?.resourceId !== w.resourceId) return ok('notDue');
         const warning = dueExpiryWarning(current, clock.now());
         if (warning === null) return ok('notDue');
         const sent = await events.tryPublish({
@@ -228,10 +258,10 @@ export class DeadlinePass {
     }
   }
 
-  /** The worker as it is now, if `rule` still applies to it. */
+  /** The worker as it is now, if it is the same life and `rule` still applies to it. */
   #stillDue(w: Worker, rule: DueRule): Worker | undefined {
     const current = this.#deps.registry.get(w.id);
-    return current !== undefined && dueRule(current, this.#deps.clock.now()) === rule
+    return current?.resourceId === w.resourceId && dueRule(current, this.#deps.clock.now()) === rule
       ? current
       : undefined;
   }
@@ -305,14 +335,15 @@ export class DeadlinePass {
       })
       .map((failed) => {
         if (failed === undefined) return false;
-        stops.start({ workerId: failed.id, resourceId: failed.resourceId }, 'failStartup', () =>
+        stops.start({ workerId: failed.id, resourceId: failed.resourceId }, 'failStartup', () => {
           // Cleaned up meanwhile (no retention): its resource is already removed.
-          registry.get(failed.id)?.resourceId === failed.resourceId
-            ? provider.stopWorker(handleOf(failed), {
-                gracePeriod: failed.policy.gracefulTerminationTimeout,
-              })
-            : okAsync(undefined),
-        );
+          if (registry.get(failed.id)?.resourceId !== failed.resourceId) return okAsync(undefined);
+          // A stop may delete what never started (a pod not yet scheduled): no loss then.
+          registry.expectGone(failed);
+          return provider.stopWorker(handleOf(failed), {
+            gracePeriod: failed.policy.gracefulTerminationTimeout,
+          });
+        });
         return true;
       });
   }
@@ -325,7 +356,9 @@ export class DeadlinePass {
     return registry.locked(w.id, async (): Promise<Result<boolean, LifecycleError>> => {
       const current = this.#stillDue(w, 'forceRemove');
       if (current === undefined) return ok(false);
-      const removed = await provider.destroyWorker(handleOf(current), { gracePeriod: 0 });
+      const removed = await registry.removeResource(current, () =>
+        provider.destroyWorker(handleOf(current), { gracePeriod: 0 }),
+      );
       if (removed.isErr()) return err(removed.error);
       return (
         await transitions.apply(w.id, { to: 'terminated', exitCode: null }, ctx, {
@@ -343,7 +376,9 @@ export class DeadlinePass {
       const current = this.#stillDue(w, 'ttl');
       if (current === undefined) return ok(false);
       const started = clock.now();
-      const removed = await provider.destroyWorker(handleOf(current), { gracePeriod: 0 });
+      const removed = await registry.removeResource(current, () =>
+        provider.destroyWorker(handleOf(current), { gracePeriod: 0 }),
+      );
       if (removed.isErr()) return err(removed.error);
       const { deadlineAt } = deadlineOf(current, 'ttl');
       return (await transitions.cleanUp(w.id, 'TtlExpired', ctx, started, deadlineAt)).map(

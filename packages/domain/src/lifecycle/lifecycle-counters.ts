@@ -5,6 +5,11 @@ export interface LifecycleCounters {
   publishFailures: number;
   lostWorkers: number;
   orphansDetected: number;
+  /**
+   * Throws caught where a port should have returned an error (a publisher or provider that
+   * throws): each logged, and the work it broke retried or reported as failed.
+   */
+  thrown: number;
 }
 
 export const newLifecycleCounters = (): LifecycleCounters => ({
@@ -13,4 +18,5 @@ export const newLifecycleCounters = (): LifecycleCounters => ({
   publishFailures: 0,
   lostWorkers: 0,
   orphansDetected: 0,
+  thrown: 0,
 });

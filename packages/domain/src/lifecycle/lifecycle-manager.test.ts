@@ -423,14 +423,18 @@ describe('reconciliation', () => {
     });
   });
 
-  it('does not call a finished worker whose resource was removed lost', async () => {
+  it('reports a finished worker whose resource someone removed as lost, once, and keeps it for its retention', async () => {
     const h = lifecycleHarness();
     const handle = await h.create({ command: ['sh', '-c', 'exit 0'] });
     await h.advance(1);
     h.provider.vanish(handle.resourceId);
-    const stats = (await h.manager.reconcile())._unsafeUnwrap();
-    expect(stats.lost).toBe(0);
-    expect(h.publisher.ofType('WorkerLost')).toEqual([]);
+    (await h.manager.reconcile())._unsafeUnwrap();
+    (await h.manager.reconcile())._unsafeUnwrap();
+    expect(h.publisher.ofType('WorkerLost')).toMatchObject([
+      { workerId: handle.workerId, resourceId: handle.resourceId, lastKnownState: 'terminated' },
+    ]);
+    expect(h.publisher.ofType('WorkerEphemeralTerminated')).toHaveLength(1);
+    expect(h.manager.getWorker(handle.workerId)?.state).toBe('terminated');
   });
 
   it('marks terminated a worker whose resource exited while no notification came', async () => {

@@ -22,9 +22,12 @@ export class JoinedPass<T> {
     if (this.#current === null) {
       const pass = this.#start();
       this.#current = pass;
-      void pass.finally(() => {
+      // Both ways: a `finally` here would be a second promise that rejects with the pass, and
+      // nobody would handle it (an unhandled rejection ends a Node process).
+      const clear = (): void => {
         if (this.#current === pass) this.#current = null;
-      });
+      };
+      pass.then(clear, clear);
     }
     return this.#current;
   }

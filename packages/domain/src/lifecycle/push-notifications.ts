@@ -8,6 +8,7 @@ import type {
   WorkerProvider,
   WorkerStatus,
 } from '../ports/worker-provider.port.js';
+import type { LifecycleCounters } from './lifecycle-counters.js';
 import type { OperationContext } from './lifecycle-event-emitter.js';
 import { errorMessage, type LifecycleError } from './lifecycle.errors.js';
 import type { StatusObserver } from './status-observer.js';
@@ -21,12 +22,21 @@ export interface PushNotificationsDeps {
   readonly reconcile: () => ResultAsync<ReconcileStats, LifecycleError>;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly counters: LifecycleCounters;
 }
 
-/** Applies the provider's push notifications (its watch) as they come. */
+/**
+ * Applies the provider's push notifications (its watch) as they come. During a recovery,
+ * those of workers not tracked yet wait for it: recovery lists the resources, then stores
+ * them, and a notification between the two would otherwise find nobody and be lost.
+ */
 export class PushNotifications {
   readonly #deps: PushNotificationsDeps;
   readonly #inFlight = new Set<Promise<void>>();
+  /** Recoveries under way. */
+  #recovering = 0;
+  /** Notifications of untracked workers received during a recovery, in order. */
+  readonly #deferred: ProviderWatchEvent[] = [];
 
   constructor(deps: PushNotificationsDeps) {
     this.#deps = deps;
@@ -36,16 +46,53 @@ export class PushNotifications {
   start(): WatchSubscription | undefined {
     const { provider } = this.#deps;
     if (provider.watch === undefined) return undefined;
-    return provider.watch((event) => {
-      const handling = this.#onWatch(event);
-      this.#inFlight.add(handling);
-      void handling.finally(() => this.#inFlight.delete(handling));
-    });
+    return provider.watch((event) => this.#receive(event));
   }
 
   /** Resolves once every notification received so far has been applied. */
   async whenIdle(): Promise<void> {
     while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
+  }
+
+  /**
+   * Runs a recovery, holding back the notifications of workers it may be about to store
+   * until it has stored them; they are applied then, in the order they came.
+   */
+  async duringRecovery<T>(recover: () => Promise<T>): Promise<T> {
+    this.#recovering += 1;
+    try {
+      return await recover();
+    } finally {
+      this.#recovering -= 1;
+      if (this.#recovering === 0) {
+        for (const event of this.#deferred.splice(0)) this.#handle(event);
+      }
+    }
+  }
+
+  #receive(event: ProviderWatchEvent): void {
+    if (
+      this.#recovering > 0 &&
+      event.type !== 'resynced' &&
+      this.#deps.registry.get(event.workerId) === undefined
+    ) {
+      this.#deferred.push(event);
+      return;
+    }
+    this.#handle(event);
+  }
+
+  #handle(event: ProviderWatchEvent): void {
+    // Never a rejection: a listener's promise is nobody's to handle.
+    const handling = this.#onWatch(event).catch((cause: unknown) => {
+      this.#deps.counters.thrown += 1;
+      this.#deps.logger.error('a provider notification threw', {
+        notification: event.type,
+        error: cause instanceof Error ? cause.message : String(cause),
+      });
+    });
+    this.#inFlight.add(handling);
+    void handling.then(() => this.#inFlight.delete(handling));
   }
 
   async #onWatch(event: ProviderWatchEvent): Promise<void> {

@@ -10,7 +10,7 @@ import type { Transitions } from './transitions.js';
 import { handleOf, type WorkerRegistry } from './worker-registry.js';
 
 export interface StatusObserverDeps {
-  readonly registry: Pick<WorkerRegistry, 'get' | 'locked'>;
+  readonly registry: Pick<WorkerRegistry, 'get' | 'locked' | 'expectGone' | 'markLost'>;
   readonly transitions: Pick<Transitions, 'apply'>;
   readonly events: Pick<LifecycleEventEmitter, 'publish' | 'workerMeta'>;
   readonly provider: Pick<WorkerProvider, 'stopWorker' | 'getWorkerStatus'>;
@@ -35,6 +35,8 @@ export class StatusObserver {
    * Applies what the provider says of a worker's resource (a watch notification, a
    * reconciliation, a status read after create), idempotently: running → ready (and busy for
    * a job); exited → terminated; missing → lost; unhealthy → terminated for HealthCheckFailed.
+   * A finished worker whose resource someone else removed is reported lost, once, and stays
+   * tracked for its retention. Said of `resourceId`, it never changes another life of the id.
    */
   observe(
     workerId: string,
@@ -42,35 +44,43 @@ export class StatusObserver {
     ctx: Ctx,
     resourceId: string | undefined,
   ): ResultAsync<Worker | undefined, LifecycleError> {
+    const fenced: Ctx = resourceId === undefined ? ctx : { ...ctx, resourceId };
     const applied = this.#deps.registry.locked(workerId, async (): Promise<Observed> => {
       const w = this.#deps.registry.get(workerId);
-      if (w === undefined || isTerminal(w.state)) return ok(w);
+      if (w === undefined) return ok(w);
       // Said of another resource (the worker was re-created under its id): not this one.
       if (resourceId !== undefined && w.resourceId !== resourceId) return ok(w);
+      if (isTerminal(w.state)) {
+        return status.state === 'missing' ? this.#lostAfterEnd(w, fenced) : ok(w);
+      }
       switch (status.state) {
         case 'creating':
           return ok(w);
         case 'running':
-          return this.#observeRunning(w, ctx);
+          return this.#observeRunning(w, fenced);
         case 'exited':
-          return this.#observeExited(w, status.exitCode, status.finishedAt, ctx);
+          return this.#observeExited(w, status.exitCode, status.finishedAt, fenced);
         case 'missing':
-          return this.#observeMissing(w, ctx);
+          return this.#observeMissing(w, fenced);
       }
     });
     if (status.state === 'running' && status.health === 'unhealthy') {
       return applied.andThen((w) =>
         w === undefined || isTerminal(w.state) || w.state === 'terminating'
           ? okAsync(w)
-          : this.#terminate(w.id, 'HealthCheckFailed', ctx).map((t) => t as Worker | undefined),
+          : this.#terminate(w, 'HealthCheckFailed', ctx).map((t) => t as Worker | undefined),
       );
     }
     return applied;
   }
 
-  /** Stops a terminating worker's resource and, once it has exited, marks it terminated. */
-  stopTerminating(w: Worker, ctx: Ctx): ResultAsync<Worker, LifecycleError> {
+  /**
+   * Stops a terminating worker's resource and, once it has exited, marks it terminated: that
+   * life only (fenced by its resource), never one re-created under its id meanwhile.
+   */
+  stopTerminating(w: Worker, unfenced: Ctx): ResultAsync<Worker, LifecycleError> {
     const { registry, transitions, provider } = this.#deps;
+    const ctx: Ctx = { ...unfenced, resourceId: w.resourceId };
     const handle = handleOf(w);
     return provider
       .stopWorker(handle, { gracePeriod: w.policy.gracefulTerminationTimeout })
@@ -87,6 +97,8 @@ export class StatusObserver {
             // Ended meanwhile (a force-remove, a cleanup): nothing left to mark.
             const current = registry.get(w.id);
             if (current === undefined || current.resourceId !== w.resourceId) return ok(w);
+            // Gone after our stop (a stop that deletes, a pod not yet scheduled): not lost.
+            registry.expectGone(current);
             if (isTerminal(current.state)) return ok(current);
             return transitions.apply(w.id, { to: 'terminated', exitCode: null }, ctx, {
               forced: false,
@@ -103,14 +115,13 @@ export class StatusObserver {
    * that fails leaves the worker terminating; the force-remove rule finishes it.
    */
   #terminate(
-    workerId: string,
+    w: Worker,
     reason: TerminationReason,
-    ctx: Ctx,
+    unfenced: Ctx,
   ): ResultAsync<Worker, LifecycleError> {
+    const ctx: Ctx = { ...unfenced, resourceId: w.resourceId };
     return this.#deps.registry
-      .locked(workerId, () =>
-        this.#deps.transitions.apply(workerId, { to: 'terminating', reason }, ctx),
-      )
+      .locked(w.id, () => this.#deps.transitions.apply(w.id, { to: 'terminating', reason }, ctx))
       .andThen((w) => (w.state === 'terminating' ? this.stopTerminating(w, ctx) : okAsync(w)));
   }
 
@@ -150,7 +161,28 @@ export class StatusObserver {
     // A terminating worker's resource is being removed by whoever terminates it: gone is
     // expected, not lost, and they mark it terminated (or the force-remove rule does).
     if (w.state === 'terminating') return ok(w);
-    const { events, transitions } = this.#deps;
+    const { transitions } = this.#deps;
+    if (this.#deps.registry.markLost(w)) await this.#publishLost(w, ctx);
+    return transitions.apply(
+      w.id,
+      { to: 'terminated', exitCode: null, reason: 'ProviderError' },
+      ctx,
+      { forced: false },
+    );
+  }
+
+  /**
+   * A finished worker's resource is gone: lost if someone else removed it (`docker rm -f`
+   * after its exit), reported once and with no second terminal event. Nothing when the
+   * removal is ours (a destroy, the TTL cleanup, force-remove) or was reported already.
+   */
+  async #lostAfterEnd(w: Worker, ctx: Ctx): Promise<Observed> {
+    if (this.#deps.registry.markLost(w)) await this.#publishLost(w, ctx);
+    return ok(w);
+  }
+
+  async #publishLost(w: Worker, ctx: Ctx): Promise<void> {
+    const { events } = this.#deps;
     this.#deps.counters.lostWorkers += 1;
     await events.publish({
       ...events.workerMeta(w.id, ctx),
@@ -158,11 +190,5 @@ export class StatusObserver {
       resourceId: w.resourceId,
       lastKnownState: w.state,
     });
-    return transitions.apply(
-      w.id,
-      { to: 'terminated', exitCode: null, reason: 'ProviderError' },
-      ctx,
-      { forced: false },
-    );
   }
 }

@@ -9,7 +9,7 @@ import { isTerminal } from '../worker/worker-state.js';
 import { newWorker, transition, type TransitionInput, type Worker } from '../worker/worker.js';
 import type { LifecycleCounters } from './lifecycle-counters.js';
 import type { LifecycleEventEmitter, OperationContext } from './lifecycle-event-emitter.js';
-import { workerNotFound, type LifecycleError } from './lifecycle.errors.js';
+import { workerNotFound, type LifecycleError, type WorkerReplaced } from './lifecycle.errors.js';
 import { sharedPolicy } from './shared-policy.js';
 import type { WorkerRegistry } from './worker-registry.js';
 
@@ -32,6 +32,14 @@ export interface TransitionExtra {
   /** The deadline (epoch ms) of the pass rule that caused the change, for the reap lag. */
   readonly deadlineAt?: number;
 }
+
+/** The refusal of a change fenced by `resourceId` once the worker has another resource. */
+export const workerReplaced = (workerId: string, resourceId: string): WorkerReplaced => ({
+  type: 'WorkerReplaced',
+  workerId,
+  resourceId,
+  message: `worker ${workerId} was re-created: resource ${resourceId} is no longer its own`,
+});
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -105,7 +113,10 @@ export class Transitions {
     return ok(worker);
   }
 
-  /** Moves a worker, emitting the one event of the change; a repeated move emits nothing. */
+  /**
+   * Moves a worker, emitting the one event of the change; a repeated move emits nothing.
+   * Refused with WorkerReplaced when `ctx.resourceId` names another life than the tracked one.
+   */
   async apply(
     workerId: string,
     input: TransitionInput,
@@ -113,8 +124,9 @@ export class Transitions {
     extra: TransitionExtra = {},
   ): Promise<Result<Worker, LifecycleError>> {
     const { registry, events } = this.#deps;
-    const w = registry.get(workerId);
-    if (w === undefined) return err(workerNotFound(workerId));
+    const found = this.#current(workerId, ctx);
+    if (found.isErr()) return err(found.error);
+    const w = found.value;
     const now = this.#deps.clock.now();
     const moved = transition(w, input, now);
     if (moved.isErr()) return err(moved.error);
@@ -170,7 +182,7 @@ export class Transitions {
   /**
    * Stops tracking a finished worker and emits WorkerEphemeralCleanedUp. `startedAt`: when
    * the cleanup began, for `cleanupDurationMs`; `deadlineAt`: the TTL deadline when the pass
-   * cleaned it up.
+   * cleaned it up. Fenced by `ctx.resourceId` as `apply` is.
    */
   async cleanUp(
     workerId: string,
@@ -180,8 +192,9 @@ export class Transitions {
     deadlineAt?: number,
   ): Promise<Result<void, LifecycleError>> {
     const { registry, events } = this.#deps;
-    const w = registry.get(workerId);
-    if (w === undefined) return err(workerNotFound(workerId));
+    const found = this.#current(workerId, ctx);
+    if (found.isErr()) return err(found.error);
+    const w = found.value;
     if (!isTerminal(w.state)) {
       return err({
         type: 'WorkerNotFinished',
@@ -193,12 +206,22 @@ export class Transitions {
     registry.remove(workerId);
     const now = this.#deps.clock.now();
     await events.publish({
-      ...events.workerMeta(workerId, ctx),
+      // No longer tracked: the event says which life it ends.
+      ...events.workerMeta(workerId, { ...ctx, resourceId: w.resourceId }),
       type: 'WorkerEphemeralCleanedUp',
       cleanupReason: reason,
       cleanupDurationMs: Math.max(0, now - (startedAt ?? now)),
       ...(deadlineAt === undefined ? {} : { deadlineAt: iso(deadlineAt) }),
     });
     return ok(undefined);
+  }
+
+  /** The tracked worker, if it is the life `ctx.resourceId` names (when it names one). */
+  #current(workerId: string, ctx: Ctx): Result<Worker, LifecycleError> {
+    const w = this.#deps.registry.get(workerId);
+    if (w === undefined) return err(workerNotFound(workerId));
+    const fence = ctx?.resourceId;
+    if (fence !== undefined && fence !== w.resourceId) return err(workerReplaced(workerId, fence));
+    return ok(w);
   }
 }

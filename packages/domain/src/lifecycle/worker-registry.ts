@@ -47,6 +47,11 @@ export class WorkerRegistry {
   /** Told of a deadline filed before `#horizon` (see `onEarlierDeadline`). */
   readonly #earlier = new Set<(at: number) => void>();
   #horizon = Number.POSITIVE_INFINITY;
+  /**
+   * Tracked workers' resources whose absence is no news, by resource id: `ours` when we
+   * removed them (or started to), `lost` once their loss was reported. Dropped with the worker.
+   */
+  readonly #goneKnown = new Map<string, 'ours' | 'lost'>();
 
   get size(): number {
     return this.#workers.size;
@@ -107,7 +112,9 @@ export class WorkerRegistry {
   }
 
   remove(workerId: string): void {
-    this.#listing.update(this.#workers.get(workerId), undefined);
+    const w = this.#workers.get(workerId);
+    if (w !== undefined) this.#goneKnown.delete(w.resourceId);
+    this.#listing.update(w, undefined);
     this.#workers.delete(workerId);
     this.#deadlines.set(workerId, null);
   }
@@ -118,6 +125,37 @@ export class WorkerRegistry {
     work: () => Promise<Result<T, LifecycleError>>,
   ): ResultAsync<T, LifecycleError> {
     return new ResultAsync(this.#locks.run(workerId, work));
+  }
+
+  /**
+   * Runs `remove`, a removal of the tracked worker's resource by us: marked before the call,
+   * so its absence, pushed or listed meanwhile, is not taken for a loss (WorkerLost); the mark
+   * is dropped if the call fails, and kept while the worker is tracked if it succeeds.
+   */
+  removeResource<T, E>(worker: Worker, remove: () => ResultAsync<T, E>): ResultAsync<T, E> {
+    this.expectGone(worker);
+    return remove().mapErr((e) => {
+      if (this.#goneKnown.get(worker.resourceId) === 'ours')
+        this.#goneKnown.delete(worker.resourceId);
+      return e;
+    });
+  }
+
+  /** The tracked worker's resource is gone by our doing (a stop that deleted it): no loss. */
+  expectGone(worker: Worker): void {
+    if (this.#workers.get(worker.id)?.resourceId !== worker.resourceId) return;
+    if (!this.#goneKnown.has(worker.resourceId)) this.#goneKnown.set(worker.resourceId, 'ours');
+  }
+
+  /**
+   * Records that the tracked worker's resource was found gone by someone else's doing: `true`
+   * the first time (report the loss), `false` if it was reported already or is ours.
+   */
+  markLost(worker: Worker): boolean {
+    if (this.#workers.get(worker.id)?.resourceId !== worker.resourceId) return false;
+    if (this.#goneKnown.has(worker.resourceId)) return false;
+    this.#goneKnown.set(worker.resourceId, 'lost');
+    return true;
   }
 
   // The deadline pass's view of the index: popped workers have no deadline until it files

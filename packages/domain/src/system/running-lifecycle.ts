@@ -138,7 +138,7 @@ class PassTimers {
         this.#timers.delete(timer);
         const run = guarded(pass, logger);
         this.track(run);
-        void run.finally(schedule);
+        void run.then(schedule, schedule);
       }, intervalMs);
       this.#timers.add(timer);
     };
@@ -166,7 +166,11 @@ class PassTimers {
   /** Work stop() waits for (a pass, the recovery of start()); it must not reject. */
   track(work: Promise<unknown>): void {
     this.#running.add(work);
-    void work.finally(() => this.#running.delete(work));
+    // Not `finally`: that is a second promise, rejected (and unhandled) if `work` rejects.
+    const done = (): void => {
+      this.#running.delete(work);
+    };
+    work.then(done, done);
   }
 
   async stop(): Promise<void> {
