@@ -76,7 +76,13 @@ export type { IdGenerator } from './ports/id-generator.port.js';
 export { silentLogger } from './ports/logger.port.js';
 export type { LogFields, Logger } from './ports/logger.port.js';
 export type { LifecycleEventPublisher, PublishError } from './ports/event-publisher.port.js';
-export type { EventStoreError, WorkerEventHistory } from './ports/event-store.port.js';
+export type {
+  EventStoreError,
+  WorkerEventHistory,
+  WorkerLife,
+  WorkerLifeRef,
+} from './ports/event-store.port.js';
+export { isOfLife, workerIdOfRef } from './ports/event-store.port.js';
 export type {
   DestroyOptions,
   HealthStatus,

@@ -45,6 +45,22 @@ describe('the CloudEvents envelope', () => {
     }
   });
 
+  it("carries a worker event's resource (its life) as data, and reads older events without it", () => {
+    const busy = {
+      eventId: 'e-1',
+      occurredAt: '2025-01-01T00:00:00.000Z',
+      providerId: 'docker',
+      workerId: 'w-1',
+      type: 'WorkerEphemeralBusy',
+    } as const;
+    const withLife = toCloudEvent({ ...busy, resourceId: 'r-9' });
+    expect(withLife.data).toEqual({ resourceId: 'r-9' });
+    expect(fromCloudEvent(withLife)._unsafeUnwrap()).toEqual({ ...busy, resourceId: 'r-9' });
+    const older = fromCloudEvent(toCloudEvent(busy))._unsafeUnwrap();
+    expect(older).toEqual(busy);
+    expect('resourceId' in older).toBe(false);
+  });
+
   it.each([
     [null, 'not an object'],
     [{ specversion: '0.3' }, 'specversion'],

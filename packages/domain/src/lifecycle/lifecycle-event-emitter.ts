@@ -5,6 +5,7 @@ import type { LifecycleEventPublisher } from '../ports/event-publisher.port.js';
 import type { IdGenerator } from '../ports/id-generator.port.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { ProviderId } from '../worker/ids.js';
+import type { Worker } from '../worker/worker.js';
 import type { LifecycleCounters } from './lifecycle-counters.js';
 import { errorMessage } from './lifecycle.errors.js';
 
@@ -26,6 +27,8 @@ export interface LifecycleEventEmitterDeps {
   readonly ids: IdGenerator;
   readonly logger: Logger;
   readonly counters: LifecycleCounters;
+  /** The tracked workers, for the resource (the life) an event without one in its context is of. */
+  readonly registry?: { get(workerId: string): Pick<Worker, 'resourceId'> | undefined };
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -53,9 +56,12 @@ export class LifecycleEventEmitter {
   workerMeta(
     workerId: string,
     ctx: OperationContext | undefined,
-  ): EventMeta & { readonly workerId: string } {
+  ): EventMeta & { readonly workerId: string; readonly resourceId?: string } {
     const meta = this.meta(ctx) as Mutable<EventMeta> & { workerId: string };
     meta.workerId = workerId;
+    // Every worker event names its life, so two lives under one reused id stay apart.
+    const resourceId = ctx?.resourceId ?? this.#deps.registry?.get(workerId)?.resourceId;
+    if (resourceId !== undefined) (meta as { resourceId?: string }).resourceId = resourceId;
     return meta;
   }
 

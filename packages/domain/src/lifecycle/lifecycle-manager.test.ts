@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { LifecycleEvent } from '../events/lifecycle-event.js';
 import { EphemeralWorkerPolicy } from '../policy/ephemeral-worker-policy.js';
 import { dockerProfile, kubernetesProfile } from '../policy/profiles.js';
-import type { WorkerEventHistory } from '../ports/event-store.port.js';
+import { workerIdOfRef, type WorkerEventHistory } from '../ports/event-store.port.js';
 import { OWNERSHIP_LABELS, ownershipLabels } from '../provider/ownership.js';
 import { lifecycleHarness } from '../testing/lifecycle-harness.js';
 import { LifecycleManager } from './lifecycle-manager.js';
@@ -581,7 +581,11 @@ describe('recovery after a restart', () => {
       lastStateEvents: (_providerId, ids) => {
         const last = new Map<string, LifecycleEvent>();
         for (const e of h.publisher.events) {
-          if ('workerId' in e && ids.includes(e.workerId) && e.type !== 'WorkerRecovered')
+          if (
+            'workerId' in e &&
+            ids.map(workerIdOfRef).includes(e.workerId) &&
+            e.type !== 'WorkerRecovered'
+          )
             last.set(e.workerId, e);
         }
         return okAsync(last);

@@ -18,9 +18,11 @@ import type { ProviderId } from '../worker/ids.js';
 import type { Worker } from '../worker/worker.js';
 import { ActivityHeartbeats } from './activity-heartbeats.js';
 import { BackgroundStops } from './background-stops.js';
+import { CreateAttempts } from './create-attempts.js';
 import { DeadlinePass } from './deadline-pass.js';
 import { dueRule } from './deadlines.js';
 import { newLifecycleCounters, type LifecycleCounters } from './lifecycle-counters.js';
+import { guardPublisher } from './guarded-publisher.js';
 import { LifecycleEventEmitter, type OperationContext } from './lifecycle-event-emitter.js';
 import type { LifecycleError } from './lifecycle.errors.js';
 import { OrphanSweep, type OrphanReport } from './orphan-sweep.js';
@@ -28,6 +30,7 @@ import { JoinedPass, PassQueue } from './pass-queue.js';
 import { PolicyChanges, type PolicyChange, type PolicyChangeOutcome } from './policy-changes.js';
 import { PushNotifications } from './push-notifications.js';
 import { Reconciliation } from './reconciliation.js';
+import { settledPass } from './settled-pass.js';
 import { Recovery, type RecoveryReport } from './recovery.js';
 import { StatusObserver } from './status-observer.js';
 import { Transitions } from './transitions.js';
@@ -103,9 +106,13 @@ export class LifecycleManager {
   readonly counters: LifecycleCounters = newLifecycleCounters();
   /** The operator's cap on maxLifetime (ms), for creates and changes; none when undefined. */
   readonly maxLifetimeCap: number | undefined;
+  /** Creates under way and failed (recorded by the decorator before each create). */
+  readonly createAttempts = new CreateAttempts();
 
   readonly #provider: WorkerProvider;
   readonly #clock: Clock;
+  /** Where a pass that throws is logged and counted. */
+  readonly #guards: { readonly logger: Logger; readonly counters: LifecycleCounters };
   readonly #registry = new WorkerRegistry();
   readonly #transitions: Transitions;
   readonly #observer: StatusObserver;
@@ -143,10 +150,11 @@ export class LifecycleManager {
       clock: deps.clock,
       logger: deps.logger ?? silentLogger,
       concurrency: Math.max(1, deps.concurrency ?? 8),
+      attempts: this.createAttempts,
     };
     const events = new LifecycleEventEmitter({
       ...shared,
-      publisher: deps.publisher,
+      publisher: guardPublisher(deps.publisher),
       ids: deps.ids,
     });
     const transitions = new Transitions({ ...shared, events });
@@ -170,8 +178,14 @@ export class LifecycleManager {
     this.#policyChanges = new PolicyChanges({ ...parts, maxLifetimeCap: deps.maxLifetimeCap });
     this.#activity = new ActivityHeartbeats(parts);
     this.#watch = new PushNotifications({ ...parts, reconcile: () => this.reconcile() });
-    this.#gcCycle = new JoinedPass(() => this.#passes.run(() => deadlinePass.run()));
-    this.#reconcilePass = new JoinedPass(() => this.#passes.run(() => reconciliation.run()));
+    const guards = { logger: shared.logger, counters: this.counters };
+    this.#guards = guards;
+    this.#gcCycle = new JoinedPass(() =>
+      this.#passes.run(() => settledPass('deadline pass', guards, () => deadlinePass.run())),
+    );
+    this.#reconcilePass = new JoinedPass(() =>
+      this.#passes.run(() => settledPass('reconciliation', guards, () => reconciliation.run())),
+    );
   }
 
   get provider(): WorkerProvider {
@@ -319,6 +333,14 @@ export class LifecycleManager {
   }
 
   /**
+   * Runs `remove`, our removal of the tracked worker's resource (a destroy): its absence,
+   * pushed or listed meanwhile, is then not taken for a loss (WorkerLost).
+   */
+  removeResource<T, E>(worker: Worker, remove: () => ResultAsync<T, E>): ResultAsync<T, E> {
+    return this.#registry.removeResource(worker, remove);
+  }
+
+  /**
    * PATCH semantics: `change` merged onto the worker's current policy and validated as at
    * create; the deadlines follow at once and one WorkerEphemeralPolicyChanged is emitted. A
    * change with no effect succeeds with `changed` empty and emits nothing. Refused for a
@@ -406,7 +428,11 @@ export class LifecycleManager {
 
   /** Orphan detection now, whatever its interval and switch say. */
   cleanupOrphans(): ResultAsync<OrphanReport, LifecycleError> {
-    return new ResultAsync(this.#passes.run(() => this.#orphans.sweepNow()));
+    return new ResultAsync(
+      this.#passes.run(() =>
+        settledPass('orphan sweep', this.#guards, () => this.#orphans.sweepNow()),
+      ),
+    );
   }
 
   /**
@@ -416,6 +442,13 @@ export class LifecycleManager {
    * WorkerRecovered for each.
    */
   recover(): ResultAsync<RecoveryReport, LifecycleError> {
-    return new ResultAsync(this.#passes.run(() => this.#recovery.run()));
+    return new ResultAsync(
+      this.#passes.run(() =>
+        // Notifications of workers not tracked yet wait for the recovery to store them.
+        this.#watch.duringRecovery(() =>
+          settledPass('recovery', this.#guards, () => this.#recovery.run()),
+        ),
+      ),
+    );
   }
 }

@@ -7,8 +7,10 @@ import type {
   WorkerHandle,
   WorkerProvider,
 } from '../ports/worker-provider.port.js';
-import { isOwnedBy, OWNERSHIP_LABELS } from '../provider/ownership.js';
+import { isOwnedBy, OWNERSHIP_LABELS, parseOwnership } from '../provider/ownership.js';
+import type { OrphanReason } from '../events/lifecycle-event.js';
 import type { ProviderId, WorkerId } from '../worker/ids.js';
+import type { CreateAttempts } from './create-attempts.js';
 import { forEachLimited } from './for-each-limited.js';
 import type { LifecycleCounters } from './lifecycle-counters.js';
 import type { LifecycleEventEmitter } from './lifecycle-event-emitter.js';
@@ -31,6 +33,8 @@ export interface OrphanSweepDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly counters: LifecycleCounters;
+  /** Creates under way (whose resources are left alone) and failed (whose are removed). */
+  readonly attempts: Pick<CreateAttempts, 'isInFlight' | 'isToRemove' | 'toRemove' | 'drop'>;
   /** Provider calls a sweep makes at once. */
   readonly concurrency: number;
 }
@@ -45,6 +49,8 @@ export class OrphanSweep {
   readonly #deps: OrphanSweepDeps;
   /** Orphans already reported, so each is reported once while it lasts. */
   readonly #reported = new Set<string>();
+  /** Resources with unreadable labels already reported: once each while this process runs. */
+  readonly #unreadableReported = new Set<string>();
   #detectedSincePass = 0;
   #lastCheck: number | null = null;
 
@@ -120,6 +126,11 @@ export class OrphanSweep {
         isOwnedBy(r.labels, providerId) &&
         !tracked.has(r.resourceId) &&
         !registry.isTrackedWorkerId(r.labels[OWNERSHIP_LABELS.workerId]) &&
+        // A create under way is not tracked yet; a failed one's leftovers are removed apart.
+        !this.#deps.attempts.isInFlight(r.labels[OWNERSHIP_LABELS.workerId]) &&
+        !this.#deps.attempts.isToRemove(r.labels[OWNERSHIP_LABELS.workerId]) &&
+        // Unreadable labels are reported apart (handleUnreadable), once.
+        parseOwnership(r.labels, providerId).isOk() &&
         r.createdAt < passStarted &&
         now - r.createdAt >= policy.orphanGracePeriod,
     );
@@ -140,41 +151,122 @@ export class OrphanSweep {
         isOwnedBy(current.labels, providerId) &&
         current.labels[OWNERSHIP_LABELS.workerId] === r.labels[OWNERSHIP_LABELS.workerId] &&
         !trackedNow.has(r.resourceId) &&
-        !registry.isTrackedWorkerId(r.labels[OWNERSHIP_LABELS.workerId])
+        !registry.isTrackedWorkerId(r.labels[OWNERSHIP_LABELS.workerId]) &&
+        !this.#deps.attempts.isInFlight(r.labels[OWNERSHIP_LABELS.workerId])
       );
     });
   }
 
   /** Removes (if the policy says so) and reports one orphan, once while it lasts. */
   async #handle(r: ManagedResource, now: number, report: Mutable<OrphanReport>): Promise<void> {
-    const { providerId, policy, provider, events, counters } = this.#deps;
-    const claimed = r.labels[OWNERSHIP_LABELS.workerId];
+    const { policy } = this.#deps;
     let action: 'reported' | 'removed' = 'reported';
     if (policy.orphanAction === 'remove') {
-      const handle: WorkerHandle = {
-        workerId: (claimed ?? '') as WorkerId,
-        resourceId: r.resourceId,
-        providerId,
-        createdAt: r.createdAt,
-      };
-      const gone = await provider.destroyWorker(handle, {
-        gracePeriod: policy.gracefulTerminationTimeout,
-      });
-      if (gone.isErr()) {
-        report.errors += 1;
-        this.#deps.logger.warn('could not remove an orphan', {
-          resourceId: r.resourceId,
-          error: errorMessage(gone.error),
-        });
-        return;
-      }
+      if (!(await this.#remove(r, policy.gracefulTerminationTimeout, report))) return;
       action = 'removed';
-      report.removed += 1;
     } else if (this.#reported.has(r.resourceId)) {
       return;
     }
     this.#reported.add(r.resourceId);
     report.detected += 1;
+    await this.#publish(r, now, action, 'Untracked');
+  }
+
+  /**
+   * Resources with our provider id whose labels cannot be read (a missing or corrupt policy
+   * label): nothing tracks them and recovery cannot, so each is reported once while this
+   * process runs, and removed when the policy's orphanAction says so, whatever the orphan
+   * switch says; a removal that fails is tried again at the next call.
+   */
+  async handleUnreadable(listing: readonly ManagedResource[]): Promise<OrphanReport> {
+    const { providerId, policy, registry } = this.#deps;
+    const report: Mutable<OrphanReport> = { detected: 0, removed: 0, errors: 0 };
+    const tracked = registry.trackedResources();
+    const now = this.#deps.clock.now();
+    const unreadable = listing.flatMap((r) => {
+      if (!isOwnedBy(r.labels, providerId) || tracked.has(r.resourceId)) return [];
+      if (this.#unreadableReported.has(r.resourceId)) return [];
+      const facts = parseOwnership(r.labels, providerId);
+      return facts.isErr() ? [{ r, detail: facts.error.message }] : [];
+    });
+    await forEachLimited(unreadable, this.#deps.concurrency, async ({ r, detail }) => {
+      let action: 'reported' | 'removed' = 'reported';
+      if (policy.orphanAction === 'remove') {
+        if (!(await this.#remove(r, policy.gracefulTerminationTimeout, report))) return;
+        action = 'removed';
+      }
+      this.#unreadableReported.add(r.resourceId);
+      report.detected += 1;
+      await this.#publish(r, now, action, 'UnreadableLabels', detail);
+    });
+    return report;
+  }
+
+  /**
+   * Removes (grace 0) what failed creates left: each untracked resource of ours labelled with
+   * a failed attempt's worker id, until a listing shows none (the attempt is then dropped).
+   * A tracked worker under the id superseded the attempt: its resource is never touched.
+   */
+  async removeFailedCreates(listing: readonly ManagedResource[]): Promise<OrphanReport> {
+    const { providerId, registry, attempts } = this.#deps;
+    const report: Mutable<OrphanReport> = { detected: 0, removed: 0, errors: 0 };
+    const tracked = registry.trackedResources();
+    const now = this.#deps.clock.now();
+    const left: ManagedResource[] = [];
+    for (const workerId of attempts.toRemove()) {
+      if (attempts.isInFlight(workerId)) continue;
+      const mine = listing.filter(
+        (r) =>
+          isOwnedBy(r.labels, providerId) &&
+          r.labels[OWNERSHIP_LABELS.workerId] === workerId &&
+          !tracked.has(r.resourceId),
+      );
+      if (mine.length === 0 || registry.isTrackedWorkerId(workerId)) attempts.drop(workerId);
+      else left.push(...mine);
+    }
+    await forEachLimited(left, this.#deps.concurrency, async (r) => {
+      if (!(await this.#remove(r, 0, report))) return;
+      report.detected += 1;
+      await this.#publish(r, now, 'removed', 'FailedCreate');
+    });
+    return report;
+  }
+
+  /** Removes one resource through the bare provider (ours only); false when that failed. */
+  async #remove(
+    r: ManagedResource,
+    gracePeriod: number,
+    report: Mutable<OrphanReport>,
+  ): Promise<boolean> {
+    const { providerId, provider } = this.#deps;
+    const handle: WorkerHandle = {
+      workerId: (r.labels[OWNERSHIP_LABELS.workerId] ?? '') as WorkerId,
+      resourceId: r.resourceId,
+      providerId,
+      createdAt: r.createdAt,
+    };
+    const gone = await provider.destroyWorker(handle, { gracePeriod });
+    if (gone.isErr()) {
+      report.errors += 1;
+      this.#deps.logger.warn('could not remove an orphan', {
+        resourceId: r.resourceId,
+        error: errorMessage(gone.error),
+      });
+      return false;
+    }
+    report.removed += 1;
+    return true;
+  }
+
+  async #publish(
+    r: ManagedResource,
+    now: number,
+    action: 'reported' | 'removed',
+    reason: OrphanReason,
+    detail?: string,
+  ): Promise<void> {
+    const { events, counters } = this.#deps;
+    const claimed = r.labels[OWNERSHIP_LABELS.workerId];
     counters.orphansDetected += 1;
     this.#detectedSincePass += 1;
     await events.publish({
@@ -183,8 +275,10 @@ export class OrphanSweep {
       ...(claimed === undefined ? {} : { workerId: claimed }),
       resourceId: r.resourceId,
       lastSeen: new Date(now).toISOString(),
-      orphanedDurationSecs: Math.floor((now - r.createdAt) / 1000),
+      orphanedDurationSecs: Math.max(0, Math.floor((now - r.createdAt) / 1000)),
       action,
+      reason,
+      ...(detail === undefined ? {} : { detail }),
     });
   }
 }

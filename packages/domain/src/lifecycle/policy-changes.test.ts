@@ -59,6 +59,7 @@ describe('LifecycleManager.changePolicy', () => {
         occurredAt: new Date(h.clock.now()).toISOString(),
         providerId: 'fake',
         workerId: agent.workerId,
+        resourceId: agent.resourceId,
         actor: 'cli',
         correlationId: 'req-2',
         type: 'WorkerEphemeralPolicyChanged',

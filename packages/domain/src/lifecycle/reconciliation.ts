@@ -3,6 +3,7 @@ import type { ReconcileStats } from '../events/gc-stats.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { WorkerProvider, WorkerStatus } from '../ports/worker-provider.port.js';
+import type { CreateAttempts } from './create-attempts.js';
 import { forEachLimited } from './for-each-limited.js';
 import type { OperationContext } from './lifecycle-event-emitter.js';
 import { errorMessage, type LifecycleError } from './lifecycle.errors.js';
@@ -13,7 +14,9 @@ import type { WorkerRegistry } from './worker-registry.js';
 export interface ReconciliationDeps {
   readonly registry: Pick<WorkerRegistry, 'list'>;
   readonly observer: Pick<StatusObserver, 'observe'>;
-  readonly orphans: Pick<OrphanSweep, 'sweepIfDue'>;
+  readonly orphans: Pick<OrphanSweep, 'sweepIfDue' | 'handleUnreadable' | 'removeFailedCreates'>;
+  /** Creates under way: their workers are not judged by a listing that may predate them. */
+  readonly attempts: Pick<CreateAttempts, 'isInFlight'>;
   readonly provider: Pick<WorkerProvider, 'listManagedWorkers'>;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -38,7 +41,7 @@ export class Reconciliation {
     const { registry, observer, provider, clock, logger } = this.#deps;
     const started = clock.now();
     // Only workers tracked before the listing was asked for can be judged by it.
-    const judged = registry.list();
+    const judged = registry.list().filter((w) => !this.#deps.attempts.isInFlight(w.id));
     const listing = await provider.listManagedWorkers();
     if (listing.isErr()) return err(listing.error);
     const byResource = new Map(listing.value.map((r) => [r.resourceId, r]));
@@ -70,11 +73,17 @@ export class Reconciliation {
       else if (status.state === 'exited') stats.exited += 1;
       else stats.started += 1;
     });
+    // What failed creates left and unreadable resources are handled at every pass, whatever
+    // the orphan switch says: nothing else would ever remove or report them.
+    const reports = [
+      await this.#deps.orphans.removeFailedCreates(listing.value),
+      await this.#deps.orphans.handleUnreadable(listing.value),
+    ];
     const sweep = this.#deps.orphans.sweepIfDue(listing.value, started);
-    if (sweep !== undefined) {
-      const orphans = await sweep;
-      stats.orphansDetected = orphans.detected;
-      stats.orphansRemoved = orphans.removed;
+    if (sweep !== undefined) reports.push(await sweep);
+    for (const orphans of reports) {
+      stats.orphansDetected += orphans.detected;
+      stats.orphansRemoved += orphans.removed;
       stats.errors += orphans.errors;
     }
     stats.durationMs = clock.now() - started;

@@ -1,24 +1,30 @@
 import { err, ok, type Result } from 'neverthrow';
-import type { LifecycleEvent, WorkerEphemeralPolicyChanged } from '../events/lifecycle-event.js';
+import {
+  STATE_OF_EVENT,
+  type LifecycleEvent,
+  type WorkerEphemeralPolicyChanged,
+} from '../events/lifecycle-event.js';
 import { validatePolicy, type EphemeralWorkerPolicy } from '../policy/policy.js';
 import type { Clock } from '../ports/clock.port.js';
-import type { EventStoreError, WorkerEventHistory } from '../ports/event-store.port.js';
+import type { EventStoreError, WorkerEventHistory, WorkerLife } from '../ports/event-store.port.js';
 import type { Logger } from '../ports/logger.port.js';
 import type { ManagedResource, WorkerProvider } from '../ports/worker-provider.port.js';
-import { parseOwnership } from '../provider/ownership.js';
+import { parseOwnership, type OwnershipFacts } from '../provider/ownership.js';
 import type { ProviderId } from '../worker/ids.js';
-import type { WorkerState } from '../worker/worker-state.js';
+import { isTerminal, type WorkerState } from '../worker/worker-state.js';
 import { newWorker, type Worker } from '../worker/worker.js';
 import type { LifecycleEventEmitter } from './lifecycle-event-emitter.js';
-import type { LifecycleError } from './lifecycle.errors.js';
+import { errorMessage, type LifecycleError } from './lifecycle.errors.js';
+import type { OrphanSweep } from './orphan-sweep.js';
 import { policySnapshot } from './policy-changes.js';
 import { sharedPolicy } from './shared-policy.js';
+import type { StatusObserver } from './status-observer.js';
 import type { WorkerRegistry } from './worker-registry.js';
 
 export interface RecoveryReport {
   readonly recovered: number;
   readonly alreadyTracked: number;
-  /** Resources with our provider id whose labels could not be read: left to orphan detection. */
+  /** Resources with our provider id whose labels could not be read: reported as orphans. */
   readonly unreadable: number;
 }
 
@@ -29,6 +35,10 @@ export interface RecoveryDeps {
   readonly registry: Pick<WorkerRegistry, 'has' | 'store'>;
   readonly events: Pick<LifecycleEventEmitter, 'publish' | 'workerMeta'>;
   readonly provider: Pick<WorkerProvider, 'listManagedWorkers'>;
+  /** Applies an exit that happened while no server watched (after the recorded state). */
+  readonly observer: Pick<StatusObserver, 'observe'>;
+  /** Reports (and acts on) the resources whose labels cannot be read. */
+  readonly orphans: Pick<OrphanSweep, 'handleUnreadable'>;
   /** Where each worker's last state is read; without it, state comes from the provider. */
   readonly history: WorkerEventHistory | undefined;
   readonly clock: Clock;
@@ -41,6 +51,8 @@ type Found = { resource: ManagedResource; facts: ReturnType<typeof parseOwnershi
 interface KnownHistory {
   readonly lastEvents: ReadonlyMap<string, LifecycleEvent>;
   readonly policyChanges: ReadonlyMap<string, WorkerEphemeralPolicyChanged>;
+  /** True when the state events could be read: an absent life then has no record at all. */
+  readonly available: boolean;
 }
 
 /**
@@ -57,56 +69,111 @@ export class Recovery {
   }
 
   async run(): Promise<Result<RecoveryReport, LifecycleError>> {
-    const { providerId, registry, events, provider, clock } = this.#deps;
+    const { provider, orphans } = this.#deps;
     const listing = await provider.listManagedWorkers();
     if (listing.isErr()) return err(listing.error);
     const { found, unreadable, alreadyTracked } = this.#classify(listing.value);
-    const { lastEvents, policyChanges } = await this.#readHistory(found);
-    const now = clock.now();
+    await orphans.handleUnreadable(listing.value);
+    const known = await this.#readHistory(found);
     for (const { resource, facts } of found) {
-      if (facts.isErr()) continue;
-      const f = facts.value;
-      const last = lastEvents.get(f.workerId);
-      const lastAt = last === undefined ? now : Date.parse(last.occurredAt);
-      const base = newWorker({
-        id: f.workerId,
-        providerId,
-        mode: f.mode,
-        readiness: f.readiness,
-        resourceId: resource.resourceId,
-        image: resource.image,
-        policy: sharedPolicy(
-          this.#changedPolicy(f.workerId, f.policy, f.createdAt, policyChanges.get(f.workerId)),
-          this.#deps.policy,
-        ),
-        createdAt: f.createdAt,
-      });
-      const worker = idleFromRecovery(
-        withLastActivity(recoveredWorker(base, resource, last, lastAt, now), last),
-        now,
-      );
-      registry.store(worker);
-      await events.publish({
-        ...events.workerMeta(worker.id, { actor: 'recovery' }),
-        type: 'WorkerRecovered',
-        resourceId: resource.resourceId,
-        recoveredState: worker.state,
-      });
+      if (facts.isOk()) await this.#adopt(resource, facts.value, known);
     }
     return ok({ recovered: found.length, alreadyTracked, unreadable });
+  }
+
+  /**
+   * Tracks one resource again. A life the history has no record of (a create cut short by a
+   * crash) gets its WorkerEphemeralCreated first; an exit while no server watched is applied
+   * after the recorded state, so its exit code is recorded, unless that life already ended.
+   */
+  async #adopt(resource: ManagedResource, f: OwnershipFacts, known: KnownHistory): Promise<void> {
+    const { providerId, registry, events, observer, clock } = this.#deps;
+    const now = clock.now();
+    const last = known.lastEvents.get(f.workerId);
+    const lastAt = last === undefined ? now : Date.parse(last.occurredAt);
+    const base = newWorker({
+      id: f.workerId,
+      providerId,
+      mode: f.mode,
+      readiness: f.readiness,
+      resourceId: resource.resourceId,
+      image: resource.image,
+      policy: sharedPolicy(
+        this.#changedPolicy(f.workerId, f.policy, f.createdAt, known.policyChanges.get(f.workerId)),
+        this.#deps.policy,
+      ),
+      createdAt: f.createdAt,
+    });
+    const lastState = last === undefined ? undefined : STATE_OF_EVENT[last.type];
+    const exitToApply =
+      known.available &&
+      resource.status.state === 'exited' &&
+      !(lastState !== undefined && isTerminal(lastState));
+    const seen: ManagedResource = exitToApply
+      ? {
+          ...resource,
+          status: { state: lastState === undefined ? 'creating' : 'running', health: 'none' },
+        }
+      : resource;
+    const worker = idleFromRecovery(
+      withLastActivity(recoveredWorker(base, seen, last, lastAt, now), last),
+      now,
+    );
+    registry.store(worker);
+    const ctx = { actor: 'recovery' as const, resourceId: resource.resourceId };
+    if (known.available && last === undefined) {
+      await events.publish({
+        ...events.workerMeta(worker.id, ctx),
+        type: 'WorkerEphemeralCreated',
+        mode: worker.mode,
+        image: worker.image,
+        resourceId: worker.resourceId,
+        maxLifetimeSecs: Math.round(worker.policy.maxLifetime / 1000),
+        ttlAfterCompletionSecs:
+          worker.policy.ttlAfterCompletion === null
+            ? null
+            : Math.round(worker.policy.ttlAfterCompletion / 1000),
+      });
+    }
+    await events.publish({
+      ...events.workerMeta(worker.id, ctx),
+      type: 'WorkerRecovered',
+      resourceId: resource.resourceId,
+      recoveredState: worker.state,
+    });
+    if (exitToApply) {
+      const applied = await observer.observe(worker.id, resource.status, ctx, resource.resourceId);
+      if (applied.isErr()) {
+        this.#deps.logger.warn('recovery could not apply an exit', {
+          workerId: worker.id,
+          error: errorMessage(applied.error),
+        });
+      }
+    }
   }
 
   /** Each worker's last state event and last policy change; empty maps where unreadable. */
   async #readHistory(found: readonly Found[]): Promise<KnownHistory> {
     const { providerId, history, logger } = this.#deps;
     if (history === undefined || found.length === 0) {
-      return { lastEvents: new Map(), policyChanges: new Map() };
+      return { lastEvents: new Map(), policyChanges: new Map(), available: false };
     }
-    const ids = found.flatMap((f) => (f.facts.isOk() ? [f.facts.value.workerId] : []));
+    // Each worker's events of this life only: an earlier life under the id must not leak in.
+    const lives: WorkerLife[] = found.flatMap(({ resource, facts }) =>
+      facts.isOk()
+        ? [
+            {
+              workerId: facts.value.workerId,
+              resourceId: resource.resourceId,
+              createdAt: facts.value.createdAt,
+            },
+          ]
+        : [],
+    );
     const [lastStates, lastChanges] = await Promise.all([
-      settled(() => history.lastStateEvents(providerId, ids)),
+      settled(() => history.lastStateEvents(providerId, lives)),
       settled<ReadonlyMap<string, WorkerEphemeralPolicyChanged>>(
-        () => history.lastPolicyChanges?.(providerId, ids) ?? ok(new Map()),
+        () => history.lastPolicyChanges?.(providerId, lives) ?? ok(new Map()),
       ),
     ]);
     if (lastStates.isErr()) {
@@ -122,6 +189,7 @@ export class Recovery {
     return {
       lastEvents: lastStates.unwrapOr(new Map()),
       policyChanges: lastChanges.unwrapOr(new Map()),
+      available: lastStates.isOk(),
     };
   }
 

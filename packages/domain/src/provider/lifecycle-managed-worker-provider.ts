@@ -1,4 +1,4 @@
-import { err, errAsync, ok, okAsync, type Result, type ResultAsync } from 'neverthrow';
+import { err, errAsync, ok, okAsync, type Result, ResultAsync } from 'neverthrow';
 import type { LifecycleManager, OperationContext } from '../lifecycle/lifecycle-manager.js';
 import type { LifecycleError } from '../lifecycle/lifecycle.errors.js';
 import { maxLifetimeRefusal } from '../lifecycle/policy-changes.js';
@@ -52,6 +52,22 @@ export class LifecycleManagedWorkerProvider implements WorkerProvider<ManagedWor
     if (cap !== undefined && spec.policy.maxLifetime > cap) {
       return errAsync(maxLifetimeRefusal(spec.workerId, spec.policy.maxLifetime, cap));
     }
+    // Recorded before the provider is called: what a failed create leaves is removed later.
+    const attempts = this.manager.createAttempts;
+    attempts.begin(spec.workerId);
+    const created = this.#create(spec, ctx);
+    return new ResultAsync(
+      (async () => {
+        const result = await created;
+        if (result.isOk()) attempts.succeeded(spec.workerId);
+        else attempts.failed(spec.workerId, result.error);
+        return result;
+      })(),
+    );
+  }
+
+  /** The resource, then its tracking and its first status. */
+  #create(spec: WorkerSpec, ctx?: OperationContext): ResultAsync<WorkerHandle, ManagedWorkerError> {
     return this.inner.createWorker(spec).andThen((handle) =>
       this.manager
         .initializeWorker(handle, spec, ctx)
@@ -81,7 +97,9 @@ export class LifecycleManagedWorkerProvider implements WorkerProvider<ManagedWor
 
   /**
    * Manual destroy. A finished worker is removed at once (ForceCleanup); an untracked one is
-   * passed to the provider, which removes it only if it carries our labels.
+   * passed to the provider, which removes it only if it carries our labels. Every step is
+   * fenced by the handle's resource: once that life is over (the id re-created meanwhile, or
+   * before the call), the destroy is done and never touches the new life.
    */
   destroyWorker(
     handle: WorkerHandle,
@@ -89,27 +107,40 @@ export class LifecycleManagedWorkerProvider implements WorkerProvider<ManagedWor
     ctx?: OperationContext,
   ): ResultAsync<void, ManagedWorkerError> {
     const worker = this.manager.getWorker(handle.workerId);
-    if (worker === undefined) {
+    if (worker === undefined || worker.resourceId !== handle.resourceId) {
       return this.inner.destroyWorker(handle, { gracePeriod: options?.gracePeriod ?? 0 });
     }
+    const fenced: OperationContext = { ...ctx, resourceId: worker.resourceId };
     const gracePeriod = options?.gracePeriod ?? worker.policy.gracefulTerminationTimeout;
     const target = this.manager.handleOf(worker);
+    const remove = (grace: number) =>
+      this.manager.removeResource(worker, () =>
+        this.inner.destroyWorker(target, { gracePeriod: grace }),
+      );
     if (isTerminal(worker.state)) {
-      return this.inner
-        .destroyWorker(target, { gracePeriod: 0 })
-        .andThen(() => this.manager.cleanupWorker(worker.id, 'ForceCleanup', ctx));
+      return remove(0)
+        .andThen(() => this.manager.cleanupWorker(worker.id, 'ForceCleanup', fenced))
+        .orElse(doneIfReplaced);
     }
     return this.manager
-      .startTermination(worker.id, 'ManualTermination', ctx)
-      .andThen(() => this.inner.destroyWorker(target, { gracePeriod }))
+      .startTermination(worker.id, 'ManualTermination', fenced)
+      .orElse((e) =>
+        // Re-created while this call waited for the worker's lock: remove what is left of
+        // the life it targeted, and no more.
+        e.type === 'WorkerReplaced'
+          ? this.inner.destroyWorker(target, { gracePeriod: 0 }).andThen(() => errAsync(e))
+          : errAsync(e),
+      )
+      .andThen(() => remove(gracePeriod))
       .andThen(() =>
-        this.manager.markWorkerTerminated(worker.id, { exitCode: null, forced: false }, ctx),
+        this.manager.markWorkerTerminated(worker.id, { exitCode: null, forced: false }, fenced),
       )
       .andThen((terminated) =>
         terminated.policy.autoCleanupEnabled
-          ? this.manager.cleanupWorker(worker.id, 'NormalTermination', ctx)
+          ? this.manager.cleanupWorker(worker.id, 'NormalTermination', fenced)
           : okAsync(undefined),
-      );
+      )
+      .orElse(doneIfReplaced);
   }
 
   stopWorker(handle: WorkerHandle, options: DestroyOptions): ResultAsync<void, ManagedWorkerError> {
@@ -138,6 +169,11 @@ export class LifecycleManagedWorkerProvider implements WorkerProvider<ManagedWor
   health(): ResultAsync<ProviderHealth, ManagedWorkerError> {
     return this.inner.health();
   }
+}
+
+/** A step refused because the life it targeted is over (the id was re-created): done. */
+function doneIfReplaced(e: ManagedWorkerError): ResultAsync<void, ManagedWorkerError> {
+  return e.type === 'WorkerReplaced' ? okAsync(undefined) : errAsync(e);
 }
 
 export type BuilderError =

@@ -1,4 +1,4 @@
-import { errAsync, okAsync, type ResultAsync } from 'neverthrow';
+import { errAsync, okAsync, ResultAsync } from 'neverthrow';
 import type { Clock } from '../ports/clock.port.js';
 import type {
   DestroyOptions,
@@ -49,6 +49,15 @@ type Operation =
   | 'logs'
   | 'health';
 
+/** A provider call held back by `holdNext`: it runs when released, as a slow call would end. */
+export interface HeldCall {
+  readonly operation: Operation;
+  /** The worker the call is about, when it names one. */
+  readonly workerId: string | undefined;
+  /** Runs the call now; resolves once its result is settled. */
+  release(): Promise<void>;
+}
+
 const failure = (operation: string): WorkerProviderError => ({
   type: 'ProviderFailure',
   operation,
@@ -65,6 +74,10 @@ export class InMemoryWorkerProvider implements WorkerProvider {
   readonly #listeners = new Set<(event: ProviderWatchEvent) => void>();
   readonly #failures = new Map<Operation, WorkerProviderError[]>();
   readonly #failAlways = new Set<Operation>();
+  /** Errors of the next creates that fail after making their resource. */
+  readonly #leaveBehind: WorkerProviderError[] = [];
+  readonly #holds = new Map<Operation, number>();
+  readonly #held: HeldCall[] = [];
   #sequence = 0;
   /** Every resource this provider removed, in order: safety tests read it. */
   readonly removed: string[] = [];
@@ -88,6 +101,8 @@ export class InMemoryWorkerProvider implements WorkerProvider {
   // ---- the port
 
   createWorker(spec: WorkerSpec): ResultAsync<WorkerHandle, WorkerProviderError> {
+    const held = this.#hold('createWorker', spec.workerId, () => this.createWorker(spec));
+    if (held !== undefined) return held;
     const injected = this.#injected('createWorker');
     if (injected) return errAsync(injected);
     const problems = reservedKeyProblems(spec);
@@ -126,6 +141,9 @@ export class InMemoryWorkerProvider implements WorkerProvider {
       health: 'none',
       oomKilled: false,
     });
+    const leftBehind = this.#leaveBehind.shift();
+    // A create whose start and cleanup failed (an engine crash): the resource stays, untold.
+    if (leftBehind !== undefined) return errAsync(leftBehind);
     this.#emit({ type: 'started', workerId: spec.workerId, resourceId });
     return okAsync({ workerId: spec.workerId, resourceId, providerId: this.providerId, createdAt });
   }
@@ -134,6 +152,8 @@ export class InMemoryWorkerProvider implements WorkerProvider {
     handle: WorkerHandle,
     _options: DestroyOptions,
   ): ResultAsync<void, WorkerProviderError> {
+    const held = this.#hold('stopWorker', handle.workerId, () => this.stopWorker(handle, _options));
+    if (held !== undefined) return held;
     const injected = this.#injected('stopWorker');
     if (injected) return errAsync(injected);
     const r = this.#resources.get(handle.resourceId);
@@ -151,6 +171,10 @@ export class InMemoryWorkerProvider implements WorkerProvider {
     handle: WorkerHandle,
     _options: DestroyOptions,
   ): ResultAsync<void, WorkerProviderError> {
+    const held = this.#hold('destroyWorker', handle.workerId, () =>
+      this.destroyWorker(handle, _options),
+    );
+    if (held !== undefined) return held;
     const injected = this.#injected('destroyWorker');
     if (injected) return errAsync(injected);
     const r = this.#resources.get(handle.resourceId);
@@ -165,6 +189,8 @@ export class InMemoryWorkerProvider implements WorkerProvider {
   }
 
   getWorkerStatus(handle: WorkerHandle): ResultAsync<WorkerStatus, WorkerProviderError> {
+    const held = this.#hold('getWorkerStatus', handle.workerId, () => this.getWorkerStatus(handle));
+    if (held !== undefined) return held;
     const injected = this.#injected('getWorkerStatus');
     if (injected) return errAsync(injected);
     const r = this.#resources.get(handle.resourceId);
@@ -175,6 +201,8 @@ export class InMemoryWorkerProvider implements WorkerProvider {
   }
 
   listManagedWorkers(): ResultAsync<readonly ManagedResource[], WorkerProviderError> {
+    const held = this.#hold('listManagedWorkers', undefined, () => this.listManagedWorkers());
+    if (held !== undefined) return held;
     const injected = this.#injected('listManagedWorkers');
     if (injected) return errAsync(injected);
     const list: ManagedResource[] = [];
@@ -245,14 +273,42 @@ export class InMemoryWorkerProvider implements WorkerProvider {
     this.#failures.set(operation, queue);
   }
 
+  /**
+   * The next create makes its resource and then fails (as a start and its cleanup failing
+   * when the engine crashes mid-create would): the resource stays, with our labels.
+   */
+  failNextCreateLeavingResource(error: WorkerProviderError = failure('createWorker')): void {
+    this.#leaveBehind.push(error);
+  }
+
   /** Every call of `operation` fails until `heal()`. */
   failAlways(operation: Operation): void {
     this.#failAlways.add(operation);
   }
 
+  /** Ends every injected failure and hold (calls already held stay held until released). */
   heal(): void {
     this.#failAlways.clear();
     this.#failures.clear();
+    this.#holds.clear();
+  }
+
+  /**
+   * The next `count` calls of `operation` wait until released (see `held`): a slow call,
+   * whose effect and answer come when the test says, in the order it chooses.
+   */
+  holdNext(operation: Operation, count = 1): void {
+    this.#holds.set(operation, (this.#holds.get(operation) ?? 0) + count);
+  }
+
+  /** Calls held and not released yet, oldest first. */
+  get held(): readonly HeldCall[] {
+    return [...this.#held];
+  }
+
+  /** Releases every held call, oldest first (calls held meanwhile too). */
+  async releaseAll(): Promise<void> {
+    while (this.#held.length > 0) await this.#held[0]!.release();
   }
 
   /** The notification stream says it came back after a gap. */
@@ -332,6 +388,32 @@ export class InMemoryWorkerProvider implements WorkerProvider {
   }
 
   // ---- internals
+
+  /** A held call's deferred result, when the next call of `operation` is to be held. */
+  #hold<T>(
+    operation: Operation,
+    workerId: string | undefined,
+    call: () => ResultAsync<T, WorkerProviderError>,
+  ): ResultAsync<T, WorkerProviderError> | undefined {
+    const left = this.#holds.get(operation) ?? 0;
+    if (left <= 0) return undefined;
+    this.#holds.set(operation, left - 1);
+    let run: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (run = resolve));
+    const result = new ResultAsync(released.then(() => call()));
+    const heldCall: HeldCall = {
+      operation,
+      workerId,
+      release: async () => {
+        const i = this.#held.indexOf(heldCall);
+        if (i >= 0) this.#held.splice(i, 1);
+        run();
+        await result;
+      },
+    };
+    this.#held.push(heldCall);
+    return result;
+  }
 
   #injected(operation: Operation): WorkerProviderError | undefined {
     this.calls[operation] += 1;

@@ -4,7 +4,13 @@ import {
   type LifecycleEvent,
   type WorkerEphemeralPolicyChanged,
 } from '../events/lifecycle-event.js';
-import type { EventStoreError, WorkerEventHistory } from '../ports/event-store.port.js';
+import {
+  isOfLife,
+  workerIdOfRef,
+  type EventStoreError,
+  type WorkerEventHistory,
+  type WorkerLifeRef,
+} from '../ports/event-store.port.js';
 
 /**
  * A WorkerEventHistory over events held in memory (a RecordingPublisher's `events`, say), in
@@ -19,21 +25,21 @@ export class RecordedEventHistory implements WorkerEventHistory {
 
   lastStateEvents(
     providerId: string,
-    workerIds: readonly string[],
+    workers: readonly WorkerLifeRef[],
   ): ResultAsync<ReadonlyMap<string, LifecycleEvent>, EventStoreError> {
     return okAsync(
-      this.#last(providerId, workerIds, (e): e is LifecycleEvent => e.type in STATE_OF_EVENT),
+      this.#last(providerId, workers, (e): e is LifecycleEvent => e.type in STATE_OF_EVENT),
     );
   }
 
   lastPolicyChanges(
     providerId: string,
-    workerIds: readonly string[],
+    workers: readonly WorkerLifeRef[],
   ): ResultAsync<ReadonlyMap<string, WorkerEphemeralPolicyChanged>, EventStoreError> {
     return okAsync(
       this.#last(
         providerId,
-        workerIds,
+        workers,
         (e): e is WorkerEphemeralPolicyChanged => e.type === 'WorkerEphemeralPolicyChanged',
       ),
     );
@@ -41,16 +47,19 @@ export class RecordedEventHistory implements WorkerEventHistory {
 
   #last<E extends LifecycleEvent>(
     providerId: string,
-    workerIds: readonly string[],
+    workers: readonly WorkerLifeRef[],
     matches: (e: LifecycleEvent) => e is E,
   ): Map<string, E> {
-    const wanted = new Set(workerIds);
+    const wanted = new Map(workers.map((ref) => [workerIdOfRef(ref), ref]));
     const last = new Map<string, E>();
     for (const e of this.#events.events) {
       if (e.providerId !== providerId || !matches(e)) continue;
       const event: LifecycleEvent = e;
       const workerId = 'workerId' in event ? event.workerId : undefined;
-      if (workerId !== undefined && wanted.has(workerId)) last.set(workerId, e);
+      const ref = workerId === undefined ? undefined : wanted.get(workerId);
+      // Only the life asked for: an earlier life under the same id must not leak into it.
+      if (workerId !== undefined && ref !== undefined && isOfLife(event, ref))
+        last.set(workerId, e);
     }
     return last;
   }

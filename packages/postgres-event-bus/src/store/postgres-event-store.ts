@@ -6,6 +6,7 @@ import {
   STATE_OF_EVENT,
   type WorkerEphemeralPolicyChanged,
   type WorkerEventHistory,
+  type WorkerLifeRef,
 } from '@hodei/domain';
 import { type Kysely, type QueryExecutorProvider, sql } from 'kysely';
 import { err, errAsync, ok, okAsync, type Result, ResultAsync } from 'neverthrow';
@@ -37,6 +38,7 @@ import {
   readCloudEventJsonAfter,
 } from './filtered-reads.js';
 import { GroupCommit } from './group-commit.js';
+import { lastOfLife } from './last-of-life.js';
 import {
   type PruneError,
   pruneEvents,
@@ -402,68 +404,34 @@ export class PostgresEventStore implements WorkerEventHistory {
     return pruneEvents(this.#db, this.schema, before, options);
   }
 
-  /** WorkerEventHistory: each worker's last state-changing event for this provider. */
+  /** WorkerEventHistory: each worker's last state-changing event of its life. */
   lastStateEvents(
     providerId: string,
-    workerIds: readonly string[],
+    workers: readonly WorkerLifeRef[],
   ): ResultAsync<ReadonlyMap<string, LifecycleEvent>, EventStoreError> {
-    return this.#lastOfTypes<LifecycleEvent>(
+    return lastOfLife<LifecycleEvent>(
+      this.#db,
+      this.schema,
       providerId,
-      workerIds,
+      workers,
       STATE_EVENT_TYPES,
       'lastStateEvents',
     );
   }
 
-  /**
-   * WorkerEventHistory: each worker's last WorkerEphemeralPolicyChanged for this provider, of
-   * any life of the id (recovery keeps only a change made since the worker's creation).
-   */
+  /** WorkerEventHistory: each worker's last WorkerEphemeralPolicyChanged of its life. */
   lastPolicyChanges(
     providerId: string,
-    workerIds: readonly string[],
+    workers: readonly WorkerLifeRef[],
   ): ResultAsync<ReadonlyMap<string, WorkerEphemeralPolicyChanged>, EventStoreError> {
-    return this.#lastOfTypes<WorkerEphemeralPolicyChanged>(
+    return lastOfLife<WorkerEphemeralPolicyChanged>(
+      this.#db,
+      this.schema,
       providerId,
-      workerIds,
+      workers,
       ['WorkerEphemeralPolicyChanged'],
       'lastPolicyChanges',
     );
-  }
-
-  /** Each worker's last event of one of `types` for this provider, by worker id. */
-  #lastOfTypes<E extends LifecycleEvent>(
-    providerId: string,
-    workerIds: readonly string[],
-    types: readonly E['type'][],
-    operation: string,
-  ): ResultAsync<ReadonlyMap<string, E>, EventStoreError> {
-    if (workerIds.length === 0) return okAsync(new Map());
-    const wanted = new Set<LifecycleEventType>(types);
-    const isWanted = (event: LifecycleEvent): event is E => wanted.has(event.type);
-    return this.#select(
-      sql<EventRowOutput>`
-        SELECT DISTINCT ON (e.stream_id) ${sql.raw(eventColumns('e'))}
-        FROM ${qualified(this.schema, 'events')} e
-        WHERE stream_id = ANY(${workerIds.map((id) => `worker:${id}`)}::text[])
-          AND provider_id = ${providerId}
-          AND type = ANY(${types}::text[])
-        ORDER BY e.stream_id, e.stream_position DESC`,
-      operation,
-    )
-      .map((stored) => {
-        const byWorker = new Map<string, E>();
-        for (const { event } of stored) {
-          const workerId = 'workerId' in event ? event.workerId : undefined;
-          if (workerId !== undefined && isWanted(event)) byWorker.set(workerId, event);
-        }
-        return byWorker;
-      })
-      .mapErr((e) => ({
-        type: 'EventStoreUnavailable' as const,
-        message: e.message,
-        cause: e,
-      }));
   }
 
   #select(
