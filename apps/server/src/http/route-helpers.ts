@@ -32,8 +32,13 @@ const RETRY_AFTER_SECONDS = 5;
 
 export const fail = (reply: FastifyReply, error: WorkerServiceError): FastifyReply => {
   const status = statusOf(error);
-  // Both pass with time: the limit as workers end, a recovery at a later attempt.
-  if (status === 429 || error.type === 'ProviderNotRecovered')
+  // All pass with time: the limit as workers end, a recovery at a later attempt, the event
+  // log's backlog as it drains.
+  if (
+    status === 429 ||
+    error.type === 'ProviderNotRecovered' ||
+    error.type === 'PublisherBackpressure'
+  )
     void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
   return reply.code(status).send(bodyOf(error));
 };

@@ -40,8 +40,14 @@ function addCreateRoute(app: FastifyInstance, service: WorkerService): void {
         security,
         body: { $ref: 'CreateWorkerRequest#' },
         response: {
-          200: json('Worker', 'A repeat of an earlier create with the same spec'),
-          201: json('Worker', 'Created; it starts in the background'),
+          200: json(
+            'Worker',
+            'A repeat of an earlier create with the same spec: the worker as it is, or, when it has already ended and been cleaned up (one of the last 10,000 creates of this server run), the worker that create made, as last known (state `terminated` or `failed`); it is not run again. After a DELETE the id is free: a create runs it anew',
+          ),
+          201: json(
+            'Worker',
+            'Created; it starts in the background. The body is the worker this create made, also when a job ended and was cleaned up before the answer (then its state is `terminated`)',
+          ),
           ...errors(
             400,
             401,
@@ -49,7 +55,11 @@ function addCreateRoute(app: FastifyInstance, service: WorkerService): void {
             413,
             415,
             [429, 'The provider runs HODEI_MAX_WORKERS live workers already; retry later'],
-            [503, 'The provider cannot be reached, or has not recovered its workers yet'],
+            [
+              503,
+              'The provider cannot be reached, has not recovered its workers yet, or the event log cannot take more events now (`PublisherBackpressure`, with Retry-After; nothing was created)',
+              RETRY_AFTER,
+            ],
           ),
         },
       },
@@ -145,7 +155,7 @@ function addMarkRoutes(app: FastifyInstance, service: WorkerService): void {
               413,
               415,
               414,
-              [503, 'The event could not be recorded (publisher backpressure); retry'],
+              BACKPRESSURE,
             ),
           },
         },
@@ -171,6 +181,19 @@ export const POLICY_CHANGED_HEADER = 'Hodei-Policy-Changed';
 const NOT_RECOVERED = [
   503,
   'The provider has not recovered its workers yet (after a restart; Retry-After says when to retry), or, with lifecycle management off, it cannot be reached',
+  RETRY_AFTER,
+] as const;
+
+/** The event log cannot take the change's event: refused before anything changed. */
+const BACKPRESSURE = [
+  503,
+  'The event log cannot take more events now (`PublisherBackpressure`; Retry-After says when to retry); nothing was changed',
+  RETRY_AFTER,
+] as const;
+
+const NOT_RECOVERED_OR_BACKPRESSURE = [
+  503,
+  `${NOT_RECOVERED[1]}; or the event log cannot take more events now (\`PublisherBackpressure\`; nothing was changed)`,
   RETRY_AFTER,
 ] as const;
 
@@ -216,7 +239,7 @@ function addPolicyRoute(app: FastifyInstance, service: WorkerService): void {
             413,
             414,
             [415, 'The body is not `application/json`, or it is compressed (Content-Encoding)'],
-            NOT_RECOVERED,
+            NOT_RECOVERED_OR_BACKPRESSURE,
           ),
         },
       },
@@ -256,7 +279,7 @@ function addHeartbeatRoute(app: FastifyInstance, service: WorkerService): void {
         operationId: 'heartbeatWorker',
         summary: "Restart a live agent's idle clock (no event)",
         description:
-          'For agents (a job has no idle clock): its `lastActivity` becomes now and `by` (default `api`), so `deadlines.idleAt` moves; no event is recorded, the next state event carries the last activity. The body may be absent.',
+          'For agents (a job has no idle clock): its `lastActivity` becomes now and `by` (default `api`), so `deadlines.idleAt` moves; no event is recorded, the next state event carries the last activity. The body may be absent. Having no event, it is accepted while the event log is in backpressure (refusing it would let the idle rule stop a working agent).',
         tags,
         security,
         params: workerIdParams,
@@ -302,7 +325,7 @@ function addDestroyRoute(app: FastifyInstance, service: WorkerService): void {
         operationId: 'destroyWorker',
         summary: 'Destroy a worker gracefully',
         description:
-          'Answers 202 with the worker `terminating` while it stops in the background, or with `?wait=true` 200 once it is gone. A finished worker is removed at once (200).',
+          'Answers 202 with the worker `terminating` while it stops in the background, or with `?wait=true` 200 once it is gone. A finished worker is removed at once (200). The id is then free: a create with it runs anew.',
         tags,
         security,
         params: workerIdParams,
@@ -318,7 +341,11 @@ function addDestroyRoute(app: FastifyInstance, service: WorkerService): void {
             413,
             414,
             415,
-            [503, 'The provider cannot be reached, or the event could not be recorded'],
+            [
+              503,
+              'The provider cannot be reached, or the event log cannot take more events now (`PublisherBackpressure`, with Retry-After; nothing was changed)',
+              RETRY_AFTER,
+            ],
           ),
         },
       },

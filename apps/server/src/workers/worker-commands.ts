@@ -8,6 +8,7 @@ import {
 import { err, ok, type Result } from 'neverthrow';
 import type { BackgroundJobs } from './background-jobs.js';
 import type { CreationFingerprints } from './creation-fingerprints.js';
+import { checkPressure, type PressureGauge } from './publisher-pressure.js';
 import { describeError, workerNotFound, type WorkerServiceError } from './service.errors.js';
 import type { TrackedWorker, WorkerLookup } from './worker-lookup.js';
 import { resourceView, workerView, type WorkerView } from './worker-view.js';
@@ -24,6 +25,8 @@ export interface CommandDeps {
   readonly jobs: BackgroundJobs;
   readonly logger: Logger;
   readonly now: () => number;
+  /** Every change records an event: refused before it is made while the publisher cannot. */
+  readonly publisher?: PressureGauge;
 }
 
 /** What moves a worker on request: an agent's ready and busy, and a destroy. */
@@ -53,6 +56,8 @@ export class WorkerCommands {
         message: `worker ${workerId} runs a job: it goes ready and busy by itself; /ready and /busy are for agents`,
       });
     }
+    const pressure = checkPressure(this.deps.publisher);
+    if (pressure.isErr()) return err(pressure.error);
     const manager = found.entry.lifecycle!.manager;
     const moved = await (to === 'ready'
       ? manager.markWorkerReady(workerId, ctx)
@@ -71,6 +76,8 @@ export class WorkerCommands {
   ): Promise<Result<DestroyOutcome, WorkerServiceError>> {
     const found = this.deps.lookup.find(workerId);
     if (found === undefined) return this.#destroyBare(workerId, wait);
+    const pressure = checkPressure(this.deps.publisher);
+    if (pressure.isErr()) return err(pressure.error);
     return this.#destroyTracked(found, wait, ctx);
   }
 
@@ -85,7 +92,7 @@ export class WorkerCommands {
     if (isTerminal(worker.state)) {
       const removed = await lifecycle.managed.destroyWorker(handle, undefined, ctx);
       if (removed.isErr()) return err(removed.error);
-      this.deps.fingerprints.forget(workerId);
+      this.deps.fingerprints.release(workerId);
       return ok({ worker: workerView(worker, this.deps.now()), finished: true });
     }
     const terminating = await lifecycle.manager.startTermination(
@@ -114,7 +121,7 @@ export class WorkerCommands {
           error: describeError(result.error),
         });
       } else {
-        this.deps.fingerprints.forget(workerId);
+        this.deps.fingerprints.release(workerId);
       }
       return result;
     })();

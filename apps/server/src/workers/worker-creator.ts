@@ -1,7 +1,9 @@
 import {
+  newWorker,
   OWNERSHIP_LABELS,
   type OperationContext,
   type Worker,
+  type WorkerHandle,
   type WorkerId,
   type WorkerSpec,
 } from '@hodei/domain';
@@ -13,6 +15,7 @@ import {
 } from './create-request.js';
 import { fingerprintOf, type CreationFingerprints } from './creation-fingerprints.js';
 import type { ProviderEntry } from './provider-entry.js';
+import { checkPressure, type PressureGauge } from './publisher-pressure.js';
 import { describeError, workerNotFound, type WorkerServiceError } from './service.errors.js';
 import type { WorkerLookup } from './worker-lookup.js';
 import { workerView, type WorkerView } from './worker-view.js';
@@ -28,6 +31,8 @@ export interface CreatorLimits extends CreateDefaults {
   readonly maxWorkers: number;
   /** The service's clock, for the deadlines in the answer. */
   readonly now: () => number;
+  /** The publisher's backpressure refuses creates before anything is made. */
+  readonly publisher?: PressureGauge;
 }
 
 /** Creation with idempotency by id, the per-provider quota and policy overrides. */
@@ -89,24 +94,51 @@ export class WorkerCreator {
     }
     const existing = this.lookup.find(workerId);
     if (existing !== undefined) return this.#repeat(existing.worker, spec, fingerprint, entry.id);
+    // A repeat of a create whose worker ran and was cleaned up: not run a second time.
+    const ended = this.fingerprints.endedRepeat(workerId, fingerprint);
+    if (ended !== undefined) return ok({ worker: ended.worker, created: false });
+    const pressure = checkPressure(this.limits.publisher);
+    if (pressure.isErr()) return err(pressure.error);
     const live = lifecycle.manager.countLiveWorkers();
     const pending = this.#pending.get(entry.id) ?? 0;
     if (live + pending >= this.limits.maxWorkers)
       return err(tooMany(entry.id, this.limits.maxWorkers));
     this.#pending.set(entry.id, pending + 1);
     this.fingerprints.remember(workerId, fingerprint);
+    let handle: WorkerHandle;
     try {
       const created = await lifecycle.managed.createWorker(spec, ctx);
       if (created.isErr()) {
-        this.fingerprints.forget(workerId);
+        this.fingerprints.release(workerId);
         return err(created.error);
       }
+      handle = created.value;
     } finally {
       this.#pending.set(entry.id, (this.#pending.get(entry.id) ?? 1) - 1);
     }
-    const worker = lifecycle.manager.getWorker(workerId);
-    if (worker === undefined) return err(workerNotFound(workerId));
-    return ok({ worker: workerView(worker, this.limits.now()), created: true });
+    const view = workerView(this.#snapshot(entry, handle, spec), this.limits.now());
+    this.fingerprints.made(workerId, view);
+    return ok({ worker: view, created: true });
+  }
+
+  /**
+   * The worker this create made: as tracked while that life goes on, else (a job that ended
+   * and was cleaned up before the answer) as the create made it, ended. Never another life's.
+   */
+  #snapshot(entry: ProviderEntry, handle: WorkerHandle, spec: WorkerSpec): Worker {
+    const tracked = entry.lifecycle?.manager.getWorker(handle.workerId);
+    if (tracked?.resourceId === handle.resourceId) return tracked;
+    const made = newWorker({
+      id: handle.workerId,
+      providerId: entry.id,
+      mode: spec.mode,
+      ...(spec.readiness === undefined ? {} : { readiness: spec.readiness }),
+      resourceId: handle.resourceId,
+      image: spec.image,
+      policy: spec.policy,
+      createdAt: handle.createdAt,
+    });
+    return { ...made, state: 'terminated' };
   }
 
   /** Lifecycle management off: the provider alone, as in the seed's fallback. */

@@ -15,6 +15,7 @@ import {
   type PolicyRequest,
 } from './create-request.js';
 import type { ProviderEntry } from './provider-entry.js';
+import { checkPressure, type PressureGauge } from './publisher-pressure.js';
 import {
   describeError,
   validationFailed,
@@ -66,6 +67,8 @@ export class WorkerPolicyCommands {
     private readonly lookup: WorkerLookup,
     /** The service's clock, for the deadlines in the answer. */
     private readonly now: () => number,
+    /** A change records an event: refused before it is made while the publisher cannot take it. */
+    private readonly publisher?: PressureGauge,
   ) {}
 
   /** PATCH semantics: the given fields merged onto the worker's policy, validated as at create. */
@@ -97,6 +100,8 @@ export class WorkerPolicyCommands {
     }
     const tracked = await this.#tracked(workerId, POLICY_OFF);
     if (tracked.isErr()) return err(tracked.error);
+    const pressure = checkPressure(this.publisher);
+    if (pressure.isErr()) return err(pressure.error);
     const override = policyOverride(request);
     // Relative: counted from the lifetime of the moment it applies, so none is lost.
     const change: PolicyChange =

@@ -6,6 +6,7 @@ import { BackgroundJobs } from './background-jobs.js';
 import type { CreateWorkerRequest } from './create-request.js';
 import { CreationFingerprints } from './creation-fingerprints.js';
 import type { ProviderEntry } from './provider-entry.js';
+import type { PressureGauge } from './publisher-pressure.js';
 import { removeAllWorkers } from './remove-all-workers.js';
 import type { WorkerServiceError } from './service.errors.js';
 import { WorkerCommands, type DestroyOutcome } from './worker-commands.js';
@@ -47,6 +48,11 @@ export interface WorkerServiceDeps {
   readonly observer?: PassObserver;
   /** False while this server does not hold its provider locks: passes are refused. */
   readonly mayRunPasses?: () => boolean;
+  /**
+   * The event publisher (chain): while it reports backpressure every API-initiated change
+   * (create, ready, busy, policy, destroy, remove-all) is refused before anything changes.
+   */
+  readonly publisher?: PressureGauge;
 }
 
 /**
@@ -75,8 +81,9 @@ export class WorkerService {
       jobs: this.#jobs,
       logger: deps.logger,
       now: deps.now,
+      ...(deps.publisher === undefined ? {} : { publisher: deps.publisher }),
     });
-    this.#policyCommands = new WorkerPolicyCommands(this.#lookup, deps.now);
+    this.#policyCommands = new WorkerPolicyCommands(this.#lookup, deps.now, deps.publisher);
   }
 
   get providers(): readonly ProviderEntry[] {
@@ -166,10 +173,19 @@ export class WorkerService {
    * 10 s, and each is cleaned up as `ProviderShutdown`.
    */
   removeAll(maxGracePeriodMs = 5_000): Promise<void> {
-    return removeAllWorkers(this.deps.providers, this.deps.logger, maxGracePeriodMs);
+    return removeAllWorkers(
+      this.deps.providers,
+      this.deps.logger,
+      maxGracePeriodMs,
+      this.deps.publisher,
+    );
   }
 
-  /** Forgets what is kept per worker once it is cleaned up (the GC's TTL cleanups too). */
+  /**
+   * Called once a worker is cleaned up (the GC's TTL cleanups too): its creation is kept,
+   * bounded, so a repeat of that create answers with the worker it made instead of running it
+   * again; a destroy on request frees the id instead.
+   */
   forget(workerId: string): void {
     this.#fingerprints.forget(workerId);
   }
