@@ -71,7 +71,9 @@ export type {
   PublisherBus,
 } from './publisher/event-bus-publisher.js';
 export { DEFAULT_SPOOL_FILE, FileSpool } from './publisher/file-spool.js';
-export type { SpoolError, SpoolRecord } from './publisher/file-spool.js';
+export type { FileSpoolOptions, SpoolError, SpoolRecord } from './publisher/file-spool.js';
+export type { SpoolLocked, SpoolLockHolder } from './publisher/spool-lock.js';
+export type { WriteFn } from './publisher/write-all.js';
 
 export { PostgresWebhooks } from './webhooks/postgres-webhooks.js';
 export { UrlAllowlist } from './webhooks/url-allowlist.js';

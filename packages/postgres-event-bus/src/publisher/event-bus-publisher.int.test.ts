@@ -165,6 +165,31 @@ describe('EventBusPublisher while PostgreSQL is unreachable (through a TCP proxy
     await second.close();
   });
 
+  it('keeps an event accepted just before close, and refuses one after it with PublisherClosed', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    proxy.down();
+    const publisher = EventBusPublisher.open({
+      bus,
+      spoolDirectory: dir,
+      retryMs: 50,
+    })._unsafeUnwrap();
+    const accepted = event('gc', 'w-close');
+    const publishing = publisher.publish(accepted);
+    const closing = publisher.close();
+    expect((await publishing).isOk()).toBe(true);
+    expect((await closing).isOk()).toBe(true);
+    const after = await publisher.publish(event('gc', 'w-close'));
+    expect(after.isErr() && after.error.type).toBe('PublisherClosed');
+    proxy.up();
+    const reopened = EventBusPublisher.open({ bus, spoolDirectory: dir })._unsafeUnwrap();
+    expect(reopened.state().spooledCount).toBe(1);
+    expect((await reopened.flush()).isOk()).toBe(true);
+    const worker = (await t.bus.store.eventsOfWorker('w-close'))._unsafeUnwrap();
+    expect(worker.map((s) => s.event)).toEqual([accepted]);
+    await reopened.close();
+  });
+
   it('refuses an invalid event with InvalidEvent and spools nothing', async () => {
     const dir = tempDir();
     dirs.push(dir);

@@ -14,6 +14,8 @@ import type { AppendError } from '../store/event-store.errors.js';
 import { type EventRowJson, toEventRow } from '../store/event-row.js';
 import type { PostgresEventStore } from '../store/postgres-event-store.js';
 import { FileSpool, type SpoolError } from './file-spool.js';
+import type { SpoolLocked } from './spool-lock.js';
+import type { WriteFn } from './write-all.js';
 
 /** What the publisher needs of the bus: its store and its migrations. */
 export interface PublisherBus {
@@ -31,6 +33,14 @@ export interface EventBusPublisherOptions {
   /** Replay attempts back off from this (default 250 ms) up to `maxRetryMs` (default 5 s). */
   readonly retryMs?: number;
   readonly maxRetryMs?: number;
+  /**
+   * While the spool cannot be written (a full disk) and PostgreSQL is away, accepted events
+   * wait in memory, in order, and are retried; past this many (default 10 000) further events
+   * are refused and logged. API-initiated work is refused meanwhile (`backpressure()`).
+   */
+  readonly maxBufferedEvents?: number;
+  /** The spool's write call (a seam for tests). */
+  readonly spoolWrite?: WriteFn;
   /** Events replayed per transaction (default 100). */
   readonly replayBatchSize?: number;
   readonly clock?: Clock;
@@ -42,6 +52,8 @@ export interface EventBusPublisherState {
   readonly connected: boolean;
   readonly spooledCount: number;
   readonly spooledBytes: number;
+  /** Events accepted while the spool could not be written, held in memory until it can. */
+  readonly bufferedCount: number;
   /** Age of the oldest spooled event in milliseconds, `null` when the spool is empty. */
   readonly oldestSpooledAgeMs: number | null;
   readonly closed: boolean;
@@ -60,7 +72,7 @@ const SAFETY_ACTORS: ReadonlySet<Actor | undefined> = new Set<Actor | undefined>
   'recovery',
 ]);
 
-const spoolToPublishError = (e: SpoolError): PublishError => ({
+const spoolToPublishError = (e: SpoolError): PublishError & { type: 'PublisherUnavailable' } => ({
   type: 'PublisherUnavailable',
   message: `PostgreSQL is unreachable and the spool failed: ${e.message}`,
   retryable: true,
@@ -81,6 +93,13 @@ export class EventBusPublisher implements LifecycleEventPublisher {
   readonly #retryMs: number;
   readonly #maxRetryMs: number;
   readonly #replayBatch: number;
+  readonly #maxBuffered: number;
+  /** Accepted events the spool could not take, oldest first; they go after the spooled ones. */
+  #buffered: LifecycleEvent[] = [];
+  /** Why the spool could not be written last time; cleared once the buffer is empty. */
+  #spoolFault: SpoolError | null = null;
+  /** Accepted publishes not yet done; close waits for them (they may fall back to the spool). */
+  readonly #inFlight = new Set<Promise<unknown>>();
   #tail: Promise<unknown> = Promise.resolve();
   /** Tasks waiting in or running through the queue (spooling, replays, close). */
   #queued = 0;
@@ -98,15 +117,31 @@ export class EventBusPublisher implements LifecycleEventPublisher {
     this.#retryMs = options.retryMs ?? 250;
     this.#maxRetryMs = options.maxRetryMs ?? 5_000;
     this.#replayBatch = options.replayBatchSize ?? 100;
+    this.#maxBuffered = options.maxBufferedEvents ?? 10_000;
     this.#drainDelay = this.#retryMs;
   }
 
-  /** Opens the spool and, if it holds events from a previous run, starts replaying them. */
-  static open(options: EventBusPublisherOptions): Result<EventBusPublisher, PublishError> {
-    return FileSpool.open(options.spoolDirectory, options.spoolFileName)
-      .mapErr(spoolToPublishError)
+  /**
+   * Opens the spool (exclusively: `SpoolLocked` when another live process holds it) and, if it
+   * holds events from a previous run, starts replaying them.
+   */
+  static open(
+    options: EventBusPublisherOptions,
+  ): Result<EventBusPublisher, PublishError | SpoolLocked> {
+    const opened = FileSpool.open(options.spoolDirectory, {
+      ...(options.spoolFileName === undefined ? {} : { fileName: options.spoolFileName }),
+      ...(options.spoolWrite === undefined ? {} : { write: options.spoolWrite }),
+    });
+    return opened
+      .mapErr((e): PublishError | SpoolLocked =>
+        e.type === 'SpoolLocked' ? e : spoolToPublishError(e),
+      )
       .map((spool) => {
         const publisher = new EventBusPublisher(options, spool);
+        const stale = spool.lockTakenOver;
+        if (stale !== null) {
+          publisher.#logger.warn('took over the stale lock of the event spool', { ...stale });
+        }
         if (spool.droppedOnOpen > 0) {
           publisher.#logger.warn('event spool had damaged lines; they were dropped', {
             dropped: spool.droppedOnOpen,
@@ -128,12 +163,23 @@ export class EventBusPublisher implements LifecycleEventPublisher {
       connected: this.#connected,
       spooledCount: this.#spool.count,
       spooledBytes: this.#spool.bytes,
+      bufferedCount: this.#buffered.length,
       oldestSpooledAgeMs: oldest === null ? null : Math.max(0, this.#clock.now() - oldest),
       closed: this.#closed,
     };
   }
 
   backpressure(): PublishError | null {
+    const fault = this.#spoolFault;
+    if (fault !== null || this.#buffered.length > 0) {
+      return {
+        type: 'PublisherBackpressure',
+        message:
+          `the event spool cannot be written (${fault?.message ?? 'retrying'}); ` +
+          `${this.#buffered.length} events wait in memory`,
+        retryable: true,
+      };
+    }
     if (this.#spool.count < this.#maxSpooled) return null;
     return {
       type: 'PublisherBackpressure',
@@ -164,7 +210,11 @@ export class EventBusPublisher implements LifecycleEventPublisher {
     // Rows (for PostgreSQL) and copies (for the spool) are both taken now: a caller changing
     // an event after publish changes neither.
     const copy = events.map((e) => structuredClone(e));
-    return new ResultAsync(this.#publish({ events: copy, rows }));
+    const publishing = this.#publish({ events: copy, rows });
+    this.#inFlight.add(publishing);
+    const done = () => this.#inFlight.delete(publishing);
+    publishing.then(done, done);
+    return new ResultAsync(publishing);
   }
 
   /**
@@ -172,7 +222,7 @@ export class EventBusPublisher implements LifecycleEventPublisher {
    * spooled (or an append finds the database away) they queue behind it, in order.
    */
   async #publish(batch: Outgoing): Promise<Result<void, PublishError>> {
-    if (this.#spool.count === 0 && this.#queued === 0) {
+    if (this.#spool.count === 0 && this.#queued === 0 && this.#buffered.length === 0) {
       const stored = await this.#append(batch);
       if (stored.isOk()) return ok(undefined);
       if (!worthRetrying(stored.error)) return err(this.#refused(stored.error));
@@ -184,35 +234,51 @@ export class EventBusPublisher implements LifecycleEventPublisher {
     return { type: 'PublisherUnavailable', message: error.message, retryable: true, cause: error };
   }
 
-  /** Replays what is spooled now; Ok when the spool is empty afterwards. */
+  /** Replays what is spooled (and buffered) now; Ok when nothing waits afterwards. */
   flush(): ResultAsync<void, PublishError> {
     return new ResultAsync(
       this.#enqueue(async () => {
         await this.#drainOnce();
-        return this.#spool.count === 0
-          ? ok(undefined)
-          : err<void, PublishError>({
-              type: 'PublisherUnavailable',
-              message: `${this.#spool.count} events still spooled: PostgreSQL is unreachable`,
-              retryable: true,
-            });
+        return this.#leftover('still spooled: PostgreSQL is unreachable');
       }),
     );
   }
 
-  /** Tries one last replay, then closes the spool; what is left is replayed at the next start. */
+  #leftover(why: string): Result<void, PublishError> {
+    const waiting = this.#spool.count + this.#buffered.length;
+    if (waiting === 0) return ok(undefined);
+    return err({
+      type: 'PublisherUnavailable',
+      message: `${waiting} events ${why}`,
+      retryable: true,
+    });
+  }
+
+  /**
+   * Refuses new publishes, waits for the accepted ones, tries one last replay, then closes the
+   * spool; what is spooled is replayed at the next start. Events still only in memory (the
+   * spool unwritable, PostgreSQL away) are lost: logged, and the close answers Err.
+   */
   close(): ResultAsync<void, PublishError> {
     if (this.#closed) return okAsync(undefined);
     this.#closed = true;
     if (this.#drainTimer !== null) clearTimeout(this.#drainTimer);
     this.#drainTimer = null;
-    return new ResultAsync(
-      this.#enqueue(async () => {
-        if (this.#spool.count > 0) await this.#drainOnce();
+    const closing = async (): Promise<Result<void, PublishError>> => {
+      await Promise.allSettled([...this.#inFlight]);
+      return this.#enqueue(async () => {
+        if (this.#spool.count > 0 || this.#buffered.length > 0) await this.#drainOnce();
         this.#spool.close();
-        return ok<void, PublishError>(undefined);
-      }),
-    );
+        if (this.#buffered.length > 0) {
+          this.#logger.error('lifecycle events lost at close: neither spooled nor stored', {
+            count: this.#buffered.length,
+            error: this.#spoolFault?.message,
+          });
+        }
+        return this.#buffered.length === 0 ? ok(undefined) : this.#leftover('lost at close');
+      });
+    };
+    return new ResultAsync(closing());
   }
 
   #enqueue<T>(task: () => Promise<T>): Promise<T> {
@@ -225,11 +291,12 @@ export class EventBusPublisher implements LifecycleEventPublisher {
 
   async #publishNow(batch: Outgoing): Promise<Result<void, PublishError>> {
     const { events } = batch;
-    if (this.#spool.count === 0) {
+    if (this.#spool.count === 0 && this.#buffered.length === 0) {
       const stored = await this.#append(batch);
       if (stored.isOk()) return ok(undefined);
       if (!worthRetrying(stored.error)) return err(this.#refused(stored.error));
     }
+    if (this.#buffered.length > 0) return this.#buffer(events);
     // PostgreSQL is unreachable, or older events are still spooled: keep the order.
     const safety = events.every((e) => SAFETY_ACTORS.has(e.actor));
     if (!safety && this.#spool.count + events.length > this.#maxSpooled) {
@@ -242,9 +309,63 @@ export class EventBusPublisher implements LifecycleEventPublisher {
       );
     }
     const spooled = this.#spool.append(events, this.#clock.now());
-    if (spooled.isErr()) return err(spoolToPublishError(spooled.error));
+    if (spooled.isErr()) {
+      if (this.#spoolFault === null) {
+        this.#logger.error('the event spool cannot be written: holding events in memory', {
+          error: spooled.error.message,
+        });
+      }
+      this.#spoolFault = spooled.error;
+      return this.#buffer(events);
+    }
     this.#scheduleDrain(this.#drainDelay);
     return ok(undefined);
+  }
+
+  /** Keeps events in memory, behind those already there, up to the bound. */
+  #buffer(events: LifecycleEvent[]): Result<void, PublishError> {
+    this.#scheduleDrain(this.#retryMs);
+    if (this.#buffered.length + events.length > this.#maxBuffered) {
+      const refused = spoolToPublishError(
+        this.#spoolFault ?? { type: 'SpoolUnavailable', message: 'the event spool is unwritable' },
+      );
+      const error = {
+        ...refused,
+        message: `${refused.message}; ${this.#buffered.length} events already wait in memory (limit ${this.#maxBuffered})`,
+      };
+      this.#logger.error('lifecycle events refused: the memory buffer is full', {
+        count: events.length,
+        eventIds: events.map((e) => e.eventId),
+        error: error.message,
+      });
+      return err(error);
+    }
+    this.#buffered.push(...events);
+    return ok(undefined);
+  }
+
+  /**
+   * Moves buffered events to the spool, or, when the spool is still unwritable and nothing is
+   * spooled before them, straight to PostgreSQL; either way in order.
+   */
+  async #drainBuffered(): Promise<void> {
+    if (this.#buffered.length === 0) return;
+    const moved = this.#spool.append(this.#buffered, this.#clock.now());
+    if (moved.isOk()) {
+      this.#logger.info('the event spool is writable again', { moved: this.#buffered.length });
+      this.#buffered = [];
+      this.#spoolFault = null;
+      return;
+    }
+    this.#spoolFault = moved.error;
+    if (this.#spool.count > 0) return;
+    while (this.#buffered.length > 0) {
+      const batch = this.#buffered.slice(0, this.#replayBatch);
+      const stored = await this.#append(batch);
+      if (stored.isErr()) return;
+      this.#buffered = this.#buffered.slice(batch.length);
+    }
+    this.#spoolFault = null;
   }
 
   /** Appends the spooled events, or a publish's rows (converted once, when validated). */
@@ -269,6 +390,12 @@ export class EventBusPublisher implements LifecycleEventPublisher {
 
   /** One replay pass: batches, oldest first, until the spool is empty or an append fails. */
   async #drainOnce(): Promise<void> {
+    await this.#drainBuffered();
+    await this.#drainSpool();
+    await this.#drainBuffered();
+  }
+
+  async #drainSpool(): Promise<void> {
     while (this.#spool.count > 0) {
       const batch = this.#spool.peek(this.#replayBatch);
       const last = batch.at(-1);
@@ -298,7 +425,7 @@ export class EventBusPublisher implements LifecycleEventPublisher {
       this.#drainTimer = null;
       void this.#enqueue(async () => {
         await this.#drainOnce();
-        if (this.#spool.count > 0) {
+        if (this.#spool.count > 0 || this.#buffered.length > 0) {
           this.#drainDelay = Math.min(this.#drainDelay * 2, this.#maxRetryMs);
           this.#scheduleDrain(this.#drainDelay);
         } else {

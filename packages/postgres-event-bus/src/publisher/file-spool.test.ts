@@ -1,9 +1,25 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sampleEvents } from '@hodei/domain/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileSpool } from './file-spool.js';
+import type { WriteFn } from './write-all.js';
+
+/** Writes at most `max` bytes per call, as `write(2)` may. */
+const shortWrites =
+  (max: number): WriteFn =>
+  (fd, buffer, offset, length) =>
+    writeSync(fd, buffer, offset, Math.min(length, max));
 
 describe('FileSpool', () => {
   const dirs: string[] = [];
@@ -76,5 +92,80 @@ describe('FileSpool', () => {
     expect(again.count).toBe(0);
     expect(readFileSync(join(d, 'event-spool.log'), 'utf8')).toBe('');
     again.close();
+  });
+
+  it('writes every byte of a record although each write call takes only a few', () => {
+    const d = dir();
+    const events = sampleEvents('p', 'w');
+    const spool = FileSpool.open(d, { write: shortWrites(7) })._unsafeUnwrap();
+    spool.append(events.slice(0, 3), 1)._unsafeUnwrap();
+    spool.append(events.slice(3), 2)._unsafeUnwrap();
+    spool.close();
+    const again = FileSpool.open(d)._unsafeUnwrap();
+    expect(again.droppedOnOpen).toBe(0);
+    expect(again.peek(100).map((r) => r.event)).toEqual(events);
+    again.close();
+  });
+
+  it('cuts a record that a full disk stopped halfway, so the next append stays whole', () => {
+    const d = dir();
+    const events = sampleEvents('p', 'w');
+    let full = false;
+    const write: WriteFn = (fd, buffer, offset, length) => {
+      if (!full) return writeSync(fd, buffer, offset, length);
+      full = false;
+      writeSync(fd, buffer, offset, Math.ceil(length / 2));
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    };
+    const spool = FileSpool.open(d, { write })._unsafeUnwrap();
+    spool.append(events.slice(0, 2), 1)._unsafeUnwrap();
+    full = true;
+    const failed = spool.append(events.slice(2, 3), 2);
+    expect(failed.isErr() && failed.error.message).toContain('ENOSPC');
+    spool.append(events.slice(3, 4), 3)._unsafeUnwrap();
+    spool.close();
+    const again = FileSpool.open(d)._unsafeUnwrap();
+    expect(again.droppedOnOpen).toBe(0);
+    expect(again.peek(10).map((r) => r.event)).toEqual([...events.slice(0, 2), events[3]]);
+    again.close();
+  });
+
+  it('refuses a second open while the first holds it, naming the holder, and frees it on close', () => {
+    const d = dir();
+    const first = FileSpool.open(d)._unsafeUnwrap();
+    const second = FileSpool.open(d);
+    const lock = join(d, 'event-spool.log.lock');
+    expect(second.isErr() && second.error).toMatchObject({
+      type: 'SpoolLocked',
+      path: lock,
+      holder: { pid: process.pid, hostname: hostname() },
+    });
+    expect(second.isErr() && second.error.message).toContain(`pid ${process.pid}`);
+    first.close();
+    expect(existsSync(lock)).toBe(false);
+    const third = FileSpool.open(d)._unsafeUnwrap();
+    expect(third.lockTakenOver).toBeNull();
+    third.close();
+  });
+
+  it('takes over the lock of a process on this host that is gone', () => {
+    const d = dir();
+    const gone = spawnSync(process.execPath, ['-e', 'process.pid']).pid;
+    const since = '2025-01-01T00:00:00.000Z';
+    writeFileSync(
+      join(d, 'event-spool.log.lock'),
+      JSON.stringify({ pid: gone, hostname: hostname(), since }),
+    );
+    const spool = FileSpool.open(d)._unsafeUnwrap();
+    expect(spool.lockTakenOver).toEqual({ pid: gone, hostname: hostname(), since });
+    spool.close();
+  });
+
+  it('does not take over a lock held on another host', () => {
+    const d = dir();
+    const holder = { pid: 1, hostname: `not-${hostname()}`, since: '2025-01-01T00:00:00.000Z' };
+    writeFileSync(join(d, 'event-spool.log.lock'), JSON.stringify(holder));
+    const spool = FileSpool.open(d);
+    expect(spool.isErr() && spool.error).toMatchObject({ type: 'SpoolLocked', holder });
   });
 });

@@ -4,14 +4,16 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  ftruncateSync,
   renameSync,
-  writeSync,
   existsSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { LifecycleEvent } from '@hodei/domain';
 import { err, ok, type Result } from 'neverthrow';
+import { acquireSpoolLock, type SpoolLock, type SpoolLocked } from './spool-lock.js';
+import { nodeWrite, type WriteFn, writeAll } from './write-all.js';
 
 export interface SpoolRecord {
   readonly seq: number;
@@ -20,15 +22,26 @@ export interface SpoolRecord {
   readonly event: LifecycleEvent;
 }
 
-export interface SpoolError {
-  readonly type: 'SpoolUnavailable';
-  readonly message: string;
-  readonly cause?: unknown;
+export type SpoolError =
+  | {
+      readonly type: 'SpoolUnavailable';
+      readonly message: string;
+      readonly cause?: unknown;
+    }
+  | SpoolLocked;
+
+export interface FileSpoolOptions {
+  readonly fileName?: string;
+  /** The write call (a seam for tests that inject short writes). */
+  readonly write?: WriteFn;
 }
 
 export const DEFAULT_SPOOL_FILE = 'event-spool.log';
 
-const spoolError = (message: string, cause: unknown): SpoolError => ({
+const spoolError = (
+  message: string,
+  cause: unknown,
+): SpoolError & { type: 'SpoolUnavailable' } => ({
   type: 'SpoolUnavailable',
   message: `${message}: ${cause instanceof Error ? cause.message : String(cause)}`,
   cause,
@@ -60,6 +73,8 @@ function parseLine(line: string): { kind: 'R' | 'A'; body: unknown } | null {
  */
 export class FileSpool {
   readonly path: string;
+  readonly #lock: SpoolLock;
+  readonly #write: WriteFn;
   #fd: number;
   #pending: SpoolRecord[];
   #nextSeq: number;
@@ -73,8 +88,12 @@ export class FileSpool {
     pending: SpoolRecord[],
     dropped: number,
     bytes: number,
+    lock: SpoolLock,
+    write: WriteFn,
   ) {
     this.path = path;
+    this.#lock = lock;
+    this.#write = write;
     this.#fd = fd;
     this.#pending = pending;
     this.#nextSeq = (pending.at(-1)?.seq ?? 0) + 1;
@@ -82,10 +101,28 @@ export class FileSpool {
     this.#bytes = bytes;
   }
 
-  static open(directory: string, fileName = DEFAULT_SPOOL_FILE): Result<FileSpool, SpoolError> {
-    const path = join(directory, fileName);
+  /** The dead holder whose stale lock this open took over, if any (worth a log line). */
+  get lockTakenOver(): SpoolLock['takenOver'] {
+    return this.#lock.takenOver;
+  }
+
+  /**
+   * Opens the spool exclusively: a second open while another live process holds it fails with
+   * `SpoolLocked` (two writers would rewrite and truncate each other's file).
+   */
+  static open(
+    directory: string,
+    options: FileSpoolOptions | string = {},
+  ): Result<FileSpool, SpoolError> {
+    const opts = typeof options === 'string' ? { fileName: options } : options;
+    const path = join(directory, opts.fileName ?? DEFAULT_SPOOL_FILE);
+    const write = opts.write ?? nodeWrite;
+    let lock: SpoolLock | undefined;
     try {
       mkdirSync(directory, { recursive: true });
+      const taken = acquireSpoolLock(`${path}.lock`);
+      if ('type' in taken) return err(taken);
+      lock = taken;
       const records: SpoolRecord[] = [];
       let acked = 0;
       let dropped = 0;
@@ -113,15 +150,16 @@ export class FileSpool {
       for (const record of pending) {
         const line = frame('R', JSON.stringify(record));
         bytes += Buffer.byteLength(line);
-        writeSync(tmpFd, line);
+        writeAll(tmpFd, line, write);
       }
       fsyncSync(tmpFd);
       closeSync(tmpFd);
       renameSync(tmp, path);
       FileSpool.#syncDirectory(directory);
       const fd = openSync(path, 'a');
-      return ok(new FileSpool(path, fd, pending, dropped, bytes));
+      return ok(new FileSpool(path, fd, pending, dropped, bytes, lock, write));
     } catch (cause) {
+      lock?.release();
       return err(spoolError(`cannot open the event spool at ${path}`, cause));
     }
   }
@@ -157,12 +195,8 @@ export class FileSpool {
   append(events: readonly LifecycleEvent[], now: number): Result<void, SpoolError> {
     const records = events.map((event, i) => ({ seq: this.#nextSeq + i, spooledAt: now, event }));
     const text = records.map((r) => frame('R', JSON.stringify(r))).join('');
-    try {
-      writeSync(this.#fd, text);
-      fsyncSync(this.#fd);
-    } catch (cause) {
-      return err(spoolError(`cannot write the event spool at ${this.path}`, cause));
-    }
+    const written = this.#appendText(text);
+    if (written.isErr()) return written;
     this.#nextSeq += records.length;
     this.#bytes += Buffer.byteLength(text);
     this.#pending.push(...records);
@@ -182,8 +216,8 @@ export class FileSpool {
         this.#bytes = 0;
       } else {
         const line = frame('A', JSON.stringify({ upto: seq }));
-        writeSync(this.#fd, line);
-        fsyncSync(this.#fd);
+        const written = this.#appendText(line);
+        if (written.isErr()) return written;
         this.#bytes += Buffer.byteLength(line);
       }
       return ok(undefined);
@@ -192,12 +226,37 @@ export class FileSpool {
     }
   }
 
+  /**
+   * Writes and fsyncs whole lines. On failure (a full disk) the file is cut back to its last
+   * whole line, so a record written in part cannot glue onto the next append.
+   */
+  #appendText(text: string): Result<void, SpoolError> {
+    try {
+      writeAll(this.#fd, text, this.#write);
+      fsyncSync(this.#fd);
+      return ok(undefined);
+    } catch (cause) {
+      try {
+        ftruncateSync(this.#fd, this.#bytes);
+      } catch {
+        // The open-time check drops a torn line anyway.
+      }
+      return err(spoolError(`cannot write the event spool at ${this.path}`, cause));
+    }
+  }
+
+  /** Closes the file and releases the lock. */
   close(): void {
     try {
       fsyncSync(this.#fd);
       closeSync(this.#fd);
     } catch {
       // Already closed.
+    }
+    try {
+      this.#lock.release();
+    } catch {
+      // A lock file removed by hand is released already.
     }
   }
 }

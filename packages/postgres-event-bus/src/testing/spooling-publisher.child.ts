@@ -1,5 +1,6 @@
 // A publishing process for the kill -9 test: `publish <count>` prints `ok <n>` after each
 // event the publisher accepted (spooled or stored); `replay` flushes the spool and exits.
+// When the spool cannot be opened (another process holds it) it prints `refused …`, exits 3.
 import { PostgresEventBus } from '../event-bus.js';
 import { EventBusPublisher } from '../publisher/event-bus-publisher.js';
 
@@ -13,7 +14,14 @@ const bus = PostgresEventBus.create({
   schema,
   listen: false,
 })._unsafeUnwrap();
-const publisher = EventBusPublisher.open({ bus, spoolDirectory: dir, retryMs: 50 })._unsafeUnwrap();
+const opened = EventBusPublisher.open({ bus, spoolDirectory: dir, retryMs: 50 });
+if (opened.isErr()) {
+  // Exit code 3: the spool is held by another process (or cannot be opened).
+  process.stderr.write(`refused ${opened.error.type}: ${opened.error.message}\n`);
+  await bus.close();
+  process.exit(3);
+}
+const publisher = opened.value;
 
 if (mode === 'publish') {
   const count = Number(countText ?? '100');
@@ -32,8 +40,8 @@ if (mode === 'publish') {
     }
     process.stdout.write(`ok ${n}\n`);
   }
-  // Wait to be killed.
-  await new Promise(() => undefined);
+  // Wait to be killed (a pending promise alone would let the process exit).
+  setInterval(() => undefined, 60_000);
 } else {
   for (let i = 0; i < 100; i += 1) {
     if ((await publisher.flush()).isOk()) break;
