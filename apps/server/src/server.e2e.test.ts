@@ -272,7 +272,7 @@ describe('the server on Docker and PostgreSQL', () => {
     expect(await s.exited).toBe(0);
   });
 
-  it('keeps every event while PostgreSQL is unreachable and stores each once, in order, when it is back', async () => {
+  it('refuses writes while PostgreSQL and its provider lock are gone, then takes the lock again and stores every event once, in order', async () => {
     const target = new URL(db.url);
     const proxy = await TcpProxy.start(target.hostname, Number(target.port || 5432));
     const viaProxy = new URL(db.url);
@@ -295,10 +295,26 @@ describe('the server on Docker and PostgreSQL', () => {
         (r) => r.body?.state === 'ready',
       );
       await proxy.cut();
-      expect((await s.api('POST', '/v1/workers/outage-1/busy')).status).toBe(200);
+      // The cut ends the lock's session: another server may hold the lock now, so this one
+      // does not act until it has it again.
+      // (A probe that changes nothing: 404 until the server notices, then 503.)
+      await eventually(
+        () => s.api('DELETE', '/v1/workers/no-such-worker'),
+        (r) => r.status === 503,
+      );
+      const refused = await s.api('POST', '/v1/workers/outage-1/busy');
+      expect(refused.status).toBe(503);
+      expect(refused.body?.error).toBe('ProviderNotRecovered');
+      expect(refused.headers.get('retry-after')).not.toBeNull();
+      expect((await s.api('GET', '/v1/workers/outage-1')).body?.state).toBe('ready');
+      await proxy.restore();
+      await eventually(
+        () => s.api('POST', '/v1/workers/outage-1/busy'),
+        (r) => r.status === 200,
+        30_000,
+      );
       expect((await s.api('POST', '/v1/workers/outage-1/ready')).status).toBe(200);
       expect((await s.api('DELETE', '/v1/workers/outage-1?wait=true')).status).toBe(200);
-      await proxy.restore();
       const stored = await eventually(
         () => eventsOf('outage-1'),
         (e) => e.at(-1)?.type === 'WorkerEphemeralCleanedUp',

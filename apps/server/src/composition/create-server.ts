@@ -3,9 +3,12 @@ import { err, ok, type Result } from 'neverthrow';
 import { container as rootContainer } from 'tsyringe';
 import type { ServerConfig } from '../config/config.js';
 import { eventLogPruner } from '../passes/event-log-pruner.js';
+import { ActingGate } from './acting-gate.js';
 import { openDatabase, registerDatabase } from './database.js';
+import { guardActions } from './database-waiter.js';
 import { gracefulStop } from './graceful-stop.js';
 import type { HodeiServer, ServerOptions } from './hodei-server.js';
+import { ProviderWatches } from './provider-watches.js';
 import { recoverProviders } from './recover-providers.js';
 import { registerCore } from './register-core.js';
 import { registerMetrics } from './register-metrics.js';
@@ -15,6 +18,7 @@ import { registerServices } from './register-services.js';
 import type { StartError } from './server.errors.js';
 import { ShutdownList } from './shutdown-list.js';
 import { buildApi, listen } from './start-api.js';
+import { refuseWritesWhileHalted } from './write-gate-hook.js';
 import { resolveEveryToken, TOKENS } from './tokens.js';
 import { createWebhooks, registerWebhooks, startWebhooks } from './webhooks.js';
 
@@ -39,6 +43,8 @@ export async function createServer(
   const database = await openDatabase(config, logger.value, shutdown);
   if (database.isErr()) return err(database.error);
   registerDatabase(c, database.value);
+  const gate = new ActingGate();
+  c.register(TOKENS.actingGate, { useValue: gate });
   const webhooks = createWebhooks(config, database.value.bus, logger.value);
   registerWebhooks(c, webhooks);
   registerPublishers(c);
@@ -65,8 +71,12 @@ export async function createServer(
   });
 
   // Recovery before the passes and the API.
-  const watches = await recoverProviders(providers);
+  const watches = new ProviderWatches(providers);
+  // Without PostgreSQL: reads answer, writes and passes wait until it does.
+  if (database.value.unreachable) gate.close('database unreachable');
+  await recoverProviders(providers, watches);
   const { app, token, tokenFile } = await buildApi(c, options);
+  refuseWritesWhileHalted(app, gate);
   scheduler.start();
   await startWebhooks(webhooks, shutdown);
   const pruner = eventLogPruner(c.resolve(TOKENS.eventBus), config.eventLog, logger.value);
@@ -81,6 +91,16 @@ export async function createServer(
     await shutdown.closeAll();
     return err(url.error);
   }
+  // Acting only with the provider locks, and once the database answers.
+  guardActions({
+    database: database.value,
+    config,
+    gate,
+    providers,
+    watches,
+    logger: logger.value,
+    shutdown,
+  });
 
   // What a cleanup ends, the service forgets (idempotency digests).
   live.subscribe((e) => {
@@ -93,6 +113,7 @@ export async function createServer(
     service,
     providers,
     watches,
+    gate,
     logger: logger.value,
     shutdown,
   });

@@ -15,9 +15,19 @@ export interface Database {
   readonly bus: PostgresEventBus | undefined;
   readonly busPublisher: EventBusPublisher | undefined;
   readonly locks: ProviderLocks | undefined;
+  /**
+   * PostgreSQL did not answer at start: the bus and the spool are open (events spool to
+   * disk), but nothing is migrated or locked yet; see `waitForDatabase`.
+   */
+  readonly unreachable: boolean;
 }
 
-const NO_DATABASE: Database = { bus: undefined, busPublisher: undefined, locks: undefined };
+const NO_DATABASE: Database = {
+  bus: undefined,
+  busPublisher: undefined,
+  locks: undefined,
+  unreachable: false,
+};
 
 /**
  * Opens the event bus (running its migrations), replays the spool of an earlier run and takes
@@ -32,11 +42,19 @@ export async function openDatabase(
   if (config.databaseUrl === undefined) return ok(NO_DATABASE);
   const bus = await openEventBus(config.databaseUrl, logger);
   if (bus.isErr()) return err(bus.error);
-  shutdown.add('event bus', () => bus.value.close());
-  const busPublisher = await openSpool(config, bus.value, logger);
+  shutdown.add('event bus', () => bus.value.bus.close());
+  const busPublisher = await openSpool(config, bus.value.bus, logger, !bus.value.unreachable);
   if (busPublisher.isErr()) {
     await shutdown.closeAll();
     return err(busPublisher.error);
+  }
+  if (bus.value.unreachable) {
+    return ok({
+      bus: bus.value.bus,
+      busPublisher: busPublisher.value,
+      locks: undefined,
+      unreachable: true,
+    });
   }
   const locks = await ProviderLocks.acquire(
     config.databaseUrl,
@@ -49,7 +67,12 @@ export async function openDatabase(
     return err(startFailed(locks.error.message));
   }
   shutdown.add('provider locks', () => locks.value.release());
-  return ok({ bus: bus.value, busPublisher: busPublisher.value, locks: locks.value });
+  return ok({
+    bus: bus.value.bus,
+    busPublisher: busPublisher.value,
+    locks: locks.value,
+    unreachable: false,
+  });
 }
 
 export function registerDatabase(c: DependencyContainer, database: Database): void {
@@ -59,11 +82,14 @@ export function registerDatabase(c: DependencyContainer, database: Database): vo
   c.register(TOKENS.providerLocks, { useFactory: () => database.locks });
 }
 
-/** The event bus with its migrations run; closed again when they fail. */
+/**
+ * The event bus with its migrations run; closed again when they fail, but kept (not migrated,
+ * `unreachable`) when PostgreSQL only does not answer: the server starts without it.
+ */
 async function openEventBus(
   databaseUrl: string,
   logger: Logger,
-): Promise<Result<PostgresEventBus, StartError>> {
+): Promise<Result<{ bus: PostgresEventBus; unreachable: boolean }, StartError>> {
   const created = PostgresEventBus.create({
     connectionString: databaseUrl,
     applicationName: 'hodei-server',
@@ -72,6 +98,13 @@ async function openEventBus(
   if (created.isErr()) return err(startFailed(created.error.message));
   const bus = created.value;
   const migrated = await bus.ready();
+  if (migrated.isErr() && migrated.error.type === 'EventStoreUnavailable') {
+    logger.error('PostgreSQL does not answer; starting without it: writes and passes wait', {
+      database: redactDatabaseUrl(databaseUrl),
+      error: migrated.error.message,
+    });
+    return ok({ bus, unreachable: true });
+  }
   if (migrated.isErr()) {
     await bus.close();
     return err(
@@ -80,7 +113,7 @@ async function openEventBus(
       ),
     );
   }
-  return ok(bus);
+  return ok({ bus, unreachable: false });
 }
 
 /** The publisher to the event bus, when `postgres` is among the publishers, its spool replayed. */
@@ -88,6 +121,7 @@ async function openSpool(
   config: ServerConfig,
   bus: PostgresEventBus,
   logger: Logger,
+  replay: boolean,
 ): Promise<Result<EventBusPublisher | undefined, StartError>> {
   if (!config.publishers.includes('postgres')) return ok(undefined);
   const opened = EventBusPublisher.open({
@@ -97,9 +131,16 @@ async function openSpool(
     logger,
   });
   if (opened.isErr()) {
-    return err(startFailed(`event spool in ${resolve(config.dataDir)}: ${opened.error.message}`));
+    // Two servers on one spool would lose each other's events: name the holder and the fix.
+    const fix =
+      opened.error.type === 'SpoolLocked'
+        ? ': stop that server, or give this one another HODEI_DATA_DIR'
+        : '';
+    return err(
+      startFailed(`event spool in ${resolve(config.dataDir)}: ${opened.error.message}${fix}`),
+    );
   }
-  // Events spooled by an earlier run go first.
-  await opened.value.flush();
+  // Events spooled by an earlier run go first (once the database answers, when it does not).
+  if (replay) await opened.value.flush();
   return ok(opened.value);
 }

@@ -1,8 +1,10 @@
-import type { Logger, WatchSubscription } from '@hodei/domain';
+import type { Logger } from '@hodei/domain';
 import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from '../config/config.js';
 import type { PassScheduler } from '../passes/pass-scheduler.js';
 import type { ProviderEntry, WorkerService } from '../workers/worker-service.js';
+import type { ActingGate } from './acting-gate.js';
+import type { ProviderWatches } from './provider-watches.js';
 import type { ShutdownList } from './shutdown-list.js';
 
 export interface StopDeps {
@@ -11,7 +13,8 @@ export interface StopDeps {
   readonly scheduler: PassScheduler;
   readonly service: WorkerService;
   readonly providers: readonly ProviderEntry[];
-  readonly watches: readonly WatchSubscription[];
+  readonly watches: ProviderWatches;
+  readonly gate: ActingGate;
   readonly logger: Logger;
   readonly shutdown: ShutdownList;
 }
@@ -23,7 +26,11 @@ export function gracefulStop(deps: StopDeps): () => Promise<void> {
 }
 
 async function stopInOrder(deps: StopDeps): Promise<void> {
-  const { config, app, scheduler, service, providers, watches, logger, shutdown } = deps;
+  const { config, app, scheduler, service, providers, watches, logger, shutdown, gate } = deps;
+  // First no new action: API writes answer 503, provider changes are refused, so a pass under
+  // way runs through its remaining workers without acting and publishes before the
+  // publishers close. Removing workers on shutdown is the one action left, opened for it.
+  gate.close('shutting down');
   // Within the 10 s of SPEC §8: each step gets a slice, and what does not finish in it is
   // left to the next start (a destroy under way is recovered as terminating and finished
   // by the force-remove rule).
@@ -31,8 +38,9 @@ async function stopInOrder(deps: StopDeps): Promise<void> {
     withinBudget(work(), ms).then((done) => {
       if (!done) logger.warn('shutdown step cut short', { step: name, budgetMs: ms });
     });
-  await step('HTTP', 2_500, () => app.close()); // stop accepting, finish in-flight requests
-  await step('passes', 1_500, () => scheduler.stop());
+  await step('HTTP', 2_000, () => app.close()); // stop accepting, finish in-flight requests
+  // Waited for longer than the rest: a pass cut short would publish after the close.
+  await step('passes', 3_000, () => scheduler.stop());
   await step('background destroys', 1_000, () => service.drain());
   // Stops a pass started and no longer waits for; queued ones stay terminating, for the next
   // start's recovery and the force-remove rule.
@@ -41,9 +49,12 @@ async function stopInOrder(deps: StopDeps): Promise<void> {
       providers.flatMap((p) => (p.lifecycle === undefined ? [] : [p.lifecycle.manager.close()])),
     ),
   );
-  if (config.removeWorkersOnShutdown)
-    await step('remove workers', 3_000, () => service.removeAll(2_000));
-  for (const w of watches) w.close();
+  if (config.removeWorkersOnShutdown) {
+    gate.open('shutting down');
+    await step('remove workers', 2_000, () => service.removeAll(1_500));
+    gate.close('shutting down');
+  }
+  watches.close();
   await step('notifications', 500, () =>
     Promise.all(
       providers.flatMap((p) => (p.lifecycle === undefined ? [] : [p.lifecycle.manager.whenIdle()])),

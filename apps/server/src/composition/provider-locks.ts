@@ -31,6 +31,7 @@ export class ProviderLocks {
   #held = true;
   #closed = false;
   #retry: NodeJS.Timeout | undefined;
+  readonly #listeners: ((held: boolean) => void)[] = [];
 
   private constructor(
     client: pg.Client,
@@ -57,6 +58,15 @@ export class ProviderLocks {
    */
   get held(): boolean {
     return this.#held;
+  }
+
+  /** Told each time the locks are lost (`false`) or retaken (`true`). */
+  onChange(listener: (held: boolean) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  #tell(held: boolean): void {
+    for (const l of this.#listeners) l(held);
   }
 
   async release(): Promise<void> {
@@ -88,6 +98,7 @@ export class ProviderLocks {
         },
       );
       client.end().catch(() => undefined);
+      this.#tell(false);
       this.#schedule(1_000);
     };
     client.on('error', lost);
@@ -111,9 +122,14 @@ export class ProviderLocks {
     if (taken.isOk()) {
       this.#watch(taken.value);
       this.logger.info('provider locks retaken', { providers: this.providerIds });
+      this.#tell(true);
       return;
     }
-    this.logger.error('provider locks not retaken yet', { error: taken.error.message });
+    // Said once per loss, not at every try.
+    if (lastDelayMs === 1_000)
+      this.logger.error('provider locks not retaken yet; retrying', {
+        error: taken.error.message,
+      });
     this.#schedule(Math.min(lastDelayMs * 2, 10_000));
   }
 }

@@ -1,21 +1,17 @@
-import type { WatchSubscription } from '@hodei/domain';
 import type { ProviderEntry } from '../workers/worker-service.js';
+import type { ProviderWatches } from './provider-watches.js';
 
 /**
  * Starts each manager watching its provider and recovers what an earlier run left, one
- * provider after another; before the passes and the API. Returns the watches to close.
+ * provider after another; before the passes and the API.
  */
 export async function recoverProviders(
   providers: readonly ProviderEntry[],
-): Promise<WatchSubscription[]> {
-  const watches: WatchSubscription[] = [];
+  watches: ProviderWatches,
+): Promise<void> {
+  watches.start();
   for (const entry of providers) {
-    const manager = entry.lifecycle?.manager;
-    if (manager === undefined) continue;
-    const watch = manager.startWatching();
-    if (watch !== undefined) watches.push(watch);
     // A provider whose engine is down still starts: /readyz tells, and its passes wait.
-    await entry.lifecycle!.recovery.ensure();
+    await entry.lifecycle?.recovery.ensure();
   }
-  return watches;
 }

@@ -15,6 +15,7 @@ import { dockerProviderOptions, type ProviderConfig } from '../config/config.js'
 import { instrumentProvider } from '../metrics/instrumented-provider.js';
 import { RecoveryGate } from '../passes/recovery-gate.js';
 import type { ProviderEntry } from '../workers/worker-service.js';
+import { haltingProvider } from './halting-provider.js';
 import type { ServerOptions } from './hodei-server.js';
 import { TOKENS } from './tokens.js';
 
@@ -38,7 +39,8 @@ export function registerProviders(c: DependencyContainer, options: ServerOptions
       const publisher = d.resolve(TOKENS.publisher);
       return config.providers.map((p): ProviderEntry => {
         const { bare, policy } = bareProvider(d, p, tickMs, toStop);
-        const provider = instrumentProvider(bare, p.kind, metrics);
+        const gate = d.resolve(TOKENS.actingGate);
+        const provider = haltingProvider(instrumentProvider(bare, p.kind, metrics), gate);
         if (!config.lifecycleEnabled) return { id: p.id, kind: p.kind, provider, policy };
         return withLifecycle(d, { id: p.id, kind: p.kind, provider, policy }, publisher);
       });
@@ -86,6 +88,7 @@ function withLifecycle(
   publisher: LifecycleEventPublisher,
 ): ProviderEntry {
   const logger = d.resolve(TOKENS.logger);
+  const gate = d.resolve(TOKENS.actingGate);
   const bus = d.resolve(TOKENS.eventBus);
   const maxLifetimeCap = d.resolve(TOKENS.config).maxLifetimeCapMs;
   const manager = new LifecycleManager({
@@ -120,7 +123,7 @@ function withLifecycle(
     lifecycle: {
       manager,
       managed: managed.value,
-      recovery: new RecoveryGate(entry.id, manager, logger),
+      recovery: new RecoveryGate(entry.id, manager, logger, () => gate.actingBut('recovering')),
     },
   };
 }

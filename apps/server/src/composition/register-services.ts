@@ -21,7 +21,7 @@ export function registerServices(c: DependencyContainer): void {
   c.register(TOKENS.service, {
     useFactory: instanceCachingFactory((d) => {
       const config = d.resolve(TOKENS.config);
-      const locks = d.resolve(TOKENS.providerLocks);
+      const gate = d.resolve(TOKENS.actingGate);
       return new WorkerService({
         providers: d.resolve(TOKENS.providers),
         ids: d.resolve(TOKENS.ids),
@@ -31,11 +31,13 @@ export function registerServices(c: DependencyContainer): void {
           ? {}
           : { maxLifetimeCap: config.maxLifetimeCapMs }),
         history: d.resolve(TOKENS.history),
+        // Its backpressure refuses every API-initiated change before anything changes.
+        publisher: d.resolve(TOKENS.publisher),
         logLimits: config.logLimits,
         logger: d.resolve(TOKENS.logger),
         now: () => systemClock.now(),
         observer: passObserver(d.resolve(TOKENS.metrics)),
-        mayRunPasses: () => locks?.held ?? true,
+        mayRunPasses: () => gate.acting,
       });
     }),
   });
@@ -43,13 +45,13 @@ export function registerServices(c: DependencyContainer): void {
   c.register(TOKENS.scheduler, {
     useFactory: instanceCachingFactory((d) => {
       const config = d.resolve(TOKENS.config);
-      const locks = d.resolve(TOKENS.providerLocks);
+      const gate = d.resolve(TOKENS.actingGate);
       return new PassScheduler(
         d.resolve(TOKENS.providers),
         { gcIntervalMs: config.gcIntervalMs, reconcileIntervalMs: config.reconcileIntervalMs },
         passObserver(d.resolve(TOKENS.metrics)),
         d.resolve(TOKENS.logger),
-        () => locks?.held ?? true,
+        () => gate.acting,
       );
     }),
   });

@@ -44,7 +44,8 @@ export async function buildApi(c: DependencyContainer, options: ServerOptions): 
     resume: catchUpSource(live, bus),
     eventStreamLimits: config.eventStreamLimits,
     metrics: () => metrics.render(),
-    readiness: () => readiness(providers, bus, metrics.providerCalls.streaks),
+    readiness: () =>
+      readiness(providers, bus, metrics.providerCalls.streaks, c.resolve(TOKENS.actingGate)),
     token,
     limits: config.httpLimits,
     logger: c.resolve(TOKENS.pino),

@@ -9,6 +9,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { PassScheduler } from '../passes/pass-scheduler.js';
 import type { WebhookService } from '../webhooks/webhook-service.js';
 import type { HistorySource, ProviderEntry, WorkerService } from '../workers/worker-service.js';
+import type { ActingGate } from './acting-gate.js';
 import type { ProviderLocks } from './provider-locks.js';
 import { startFailed, type StartError } from './server.errors.js';
 
@@ -28,6 +29,7 @@ export const TOKENS = {
   busPublisher: token<EventBusPublisher | undefined>('busPublisher'),
   publisher: token<LifecycleEventPublisher>('publisher'),
   providerLocks: token<ProviderLocks | undefined>('providerLocks'),
+  actingGate: token<ActingGate>('actingGate'),
   providers: token<readonly ProviderEntry[]>('providers'),
   history: token<HistorySource>('history'),
   service: token<WorkerService>('service'),

@@ -89,9 +89,16 @@ export class PassScheduler {
     });
   }
 
+  /** A run that rejects is logged here: `run.finally(...)` alone would reject unhandled. */
   #track(run: Promise<unknown>): void {
     this.#running.add(run);
-    void run.finally(() => this.#running.delete(run));
+    run.then(
+      () => this.#running.delete(run),
+      (cause: unknown) => {
+        this.#running.delete(run);
+        this.logger.error('a pass threw', { error: String(cause) });
+      },
+    );
   }
 
   #every(intervalMs: number, pass: () => Promise<void>): void {
@@ -103,7 +110,7 @@ export class PassScheduler {
           this.logger.error('a pass threw', { error: String(cause) }),
         );
         this.#running.add(run);
-        void run.finally(() => {
+        void run.then(() => {
           this.#running.delete(run);
           schedule();
         });

@@ -15,6 +15,8 @@ export class RecoveryGate {
     private readonly providerId: string,
     private readonly manager: LifecycleManager,
     private readonly logger: Logger,
+    /** False while this server may not act (see ActingGate): recovery waits too. */
+    private readonly mayAct: () => boolean = () => true,
   ) {}
 
   get recovered(): boolean {
@@ -28,23 +30,36 @@ export class RecoveryGate {
 
   ensure(): Promise<boolean> {
     if (this.#done) return Promise.resolve(true);
+    if (!this.mayAct()) return Promise.resolve(false);
     this.#running ??= this.#attempt().finally(() => {
       this.#running = null;
     });
     return this.#running;
   }
 
+  /**
+   * Counts the provider as not recovered again (its lock was lost: another server may have
+   * created or removed workers meanwhile); the next `ensure` recovers anew before anyone acts.
+   */
+  reset(): void {
+    this.#done = false;
+  }
+
   async #attempt(): Promise<boolean> {
     const result = await this.manager.recover();
     if (result.isErr()) {
+      const again = this.#lastError?.type === result.error.type;
       this.#lastError = result.error;
-      this.logger.error('provider cannot be recovered yet; its passes wait', {
-        provider: this.providerId,
-        error: describeError(result.error),
-      });
+      // Said once per cause, not at every try of the passes.
+      if (!again)
+        this.logger.error('provider cannot be recovered yet; its passes wait', {
+          provider: this.providerId,
+          error: describeError(result.error),
+        });
       return false;
     }
     this.#done = true;
+    this.#lastError = undefined;
     const report: RecoveryReport = result.value;
     this.logger.info('provider recovered', { provider: this.providerId, ...report });
     return true;
