@@ -14,10 +14,22 @@ const ACTIVITY_EVENTS: ReadonlySet<string> = new Set([
   'WorkerEphemeralBusy',
 ]);
 
+/**
+ * Events whose resource id says something of their own (the life starts, is re-adopted or
+ * lost); on the others it only tells lives apart (`-o json` keeps it), so the table omits it.
+ */
+const RESOURCE_EVENTS: ReadonlySet<string> = new Set([
+  'WorkerEphemeralCreated',
+  'WorkerRecovered',
+  'WorkerLost',
+  'OrphanWorkerDetected',
+]);
+
 /** An event's data as `key=value` pairs (nulls left out), for a table's last column. */
 export const eventDetails = (e: CloudEventJson): string =>
   Object.entries(e.data)
     .filter(([, v]) => v !== null && v !== undefined)
+    .filter(([k]) => k !== 'resourceId' || RESOURCE_EVENTS.has(shortType(e.type)))
     .map(([k, v]) =>
       k === 'lastActivity' && ACTIVITY_EVENTS.has(shortType(e.type))
         ? `by=${show(byOf(v))}`

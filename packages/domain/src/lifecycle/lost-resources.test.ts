@@ -51,6 +51,25 @@ describe('resources removed behind our back', () => {
     ]);
   });
 
+  it("never calls lost a finished worker whose resource the provider removed at the end of its retention (a Job's ttlSecondsAfterFinished)", async () => {
+    const h = lifecycleHarness({ policy });
+    const early = await h.create({ mode: 'agent' });
+    const late = await h.create({ mode: 'agent' });
+    h.provider.exit(early.resourceId, 0);
+    h.provider.exit(late.resourceId, 0);
+    await h.manager.whenIdle();
+    // One is removed well before its retention ends (lost), the other as it ends (expected).
+    await h.advance(TTL / 2);
+    h.provider.vanish(early.resourceId, { notify: true });
+    await h.manager.whenIdle();
+    await h.advance(TTL / 2 - 1_000);
+    h.provider.vanish(late.resourceId, { notify: true });
+    await h.manager.whenIdle();
+    (await h.manager.reconcile())._unsafeUnwrap();
+
+    expect(h.publisher.ofType('WorkerLost')).toMatchObject([{ workerId: early.workerId }]);
+  });
+
   it('never calls lost a finished worker whose removal by a destroy is under way', async () => {
     const h = lifecycleHarness({ policy });
     const w = await h.create({ command: ['sh', '-c', 'exit 0'] });

@@ -1,5 +1,7 @@
 import { ok, okAsync, type Result, type ResultAsync } from 'neverthrow';
 import type { TerminationReason } from '../events/reasons.js';
+import { retentionOf } from '../policy/policy.js';
+import type { Clock } from '../ports/clock.port.js';
 import type { WorkerProvider, WorkerStatus } from '../ports/worker-provider.port.js';
 import { isTerminal } from '../worker/worker-state.js';
 import type { Worker } from '../worker/worker.js';
@@ -15,9 +17,17 @@ export interface StatusObserverDeps {
   readonly events: Pick<LifecycleEventEmitter, 'publish' | 'workerMeta'>;
   readonly provider: Pick<WorkerProvider, 'stopWorker' | 'getWorkerStatus'>;
   readonly counters: LifecycleCounters;
+  readonly clock: Clock;
 }
 
 type Ctx = OperationContext | undefined;
+
+/**
+ * How early before a finished worker's retention ends its resource may vanish without being
+ * lost: the provider counts the retention from its own finish time, which the manager may
+ * have seen a little later.
+ */
+const RETENTION_END_TOLERANCE_MS = 2_000;
 type Observed = Result<Worker | undefined, LifecycleError>;
 
 /**
@@ -177,6 +187,16 @@ export class StatusObserver {
    * removal is ours (a destroy, the TTL cleanup, force-remove) or was reported already.
    */
   async #lostAfterEnd(w: Worker, ctx: Ctx): Promise<Observed> {
+    // Gone once its retention is (about to be) over: the provider's own cleanup of finished
+    // resources (a Kubernetes Job's ttlSecondsAfterFinished, which the manifest sets to the
+    // retention and counts from the provider's finish time), or ours about to come: not lost.
+    const retention = retentionOf(w.policy);
+    if (
+      w.terminatedAt !== null &&
+      w.terminatedAt + retention - RETENTION_END_TOLERANCE_MS <= this.#deps.clock.now()
+    ) {
+      return ok(w);
+    }
     if (this.#deps.registry.markLost(w)) await this.#publishLost(w, ctx);
     return ok(w);
   }
