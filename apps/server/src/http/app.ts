@@ -41,7 +41,10 @@ export async function buildHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> 
     bodyLimit: deps.bodyLimit ?? 64 * 1024,
     ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
     logController: new LogController({ disableRequestLogging: true }),
-    return503OnClosing: true,
+    // While closing, Fastify's own 503 has neither the error envelope nor Retry-After: a
+    // request on a connection still open goes to the routes instead (with Connection: close),
+    // where the closed acting gate refuses writes with the documented 503.
+    return503OnClosing: false,
     // Only while a request comes in: streamed responses (logs, SSE) may last for hours.
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
