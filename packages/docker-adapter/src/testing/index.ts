@@ -5,3 +5,5 @@ export { startLoopbackRegistry } from './loopback-registry.js';
 export type { LoopbackRegistry } from './loopback-registry.js';
 export { startEngineProxy } from './engine-proxy.js';
 export type { EngineProxy } from './engine-proxy.js';
+export { startPrivateDockerEngine } from './private-docker-engine.js';
+export type { PrivateDockerEngine } from './private-docker-engine.js';
