@@ -197,6 +197,8 @@ export class FileSpool {
     const text = records.map((r) => frame('R', JSON.stringify(r))).join('');
     const written = this.#appendText(text);
     if (written.isErr()) return written;
+    // Space is back: write the lock's holder record if a full disk refused it at open.
+    this.#lock.record();
     this.#nextSeq += records.length;
     this.#bytes += Buffer.byteLength(text);
     this.#pending.push(...records);
