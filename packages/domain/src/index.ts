@@ -124,6 +124,7 @@ export type {
   OrphanReport,
   PolicyChange,
   PolicyChangeOutcome,
+  RecoveryOptions,
   RecoveryReport,
   TerminatedDetails,
   WorkerFilter,

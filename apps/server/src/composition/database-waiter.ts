@@ -4,7 +4,7 @@ import type { ServerConfig } from '../config/config.js';
 import type { ProviderEntry } from '../workers/worker-service.js';
 import type { Database } from './database.js';
 import type { ActingGate } from './acting-gate.js';
-import { actOnlyWithLocks } from './lock-loss.js';
+import { actOnlyWithLocks, recoverThenAct } from './lock-loss.js';
 import { ProviderLocks } from './provider-locks.js';
 import type { ProviderWatches } from './provider-watches.js';
 import type { ShutdownList } from './shutdown-list.js';
@@ -122,9 +122,12 @@ async function nextStep(deps: DatabaseWaitDeps): Promise<Step> {
   actOnlyWithLocks({ locks: locks.value, gate, providers, watches, logger });
   gate.close('recovering');
   gate.open('database unreachable');
-  watches.start();
-  for (const p of providers) await p.lifecycle?.recovery.ensure();
-  gate.open('recovering');
-  logger.info('PostgreSQL answers: migrated, spool replayed, provider locks taken, recovered');
+  logger.info('PostgreSQL answers: migrated, spool replayed, provider locks taken; recovering');
+  // 'recovering' stays closed until every provider is recovered (retried with a backoff);
+  // a loss of the locks meanwhile hands over to their own recovery once they are back.
+  recoverThenAct(
+    { gate, providers, watches, logger },
+    () => !gate.isClosedFor('provider lock lost'),
+  );
   return { done: true, locks: locks.value };
 }

@@ -104,6 +104,8 @@ function withLifecycle(
     // HODEI_MAX_LIFETIME_SECONDS: no change at run time may pass it.
     ...(maxLifetimeCap === undefined ? {} : { maxLifetimeCap }),
     ...(bus === undefined ? {} : { history: bus.store }),
+    // A pass under way when the gate closes changes no worker; its due ones wait for it.
+    mayAct: () => gate.acting,
   });
   const managed = new LifecycleManagedWorkerProviderBuilder(entry.provider)
     .withLifecycleManager(manager)

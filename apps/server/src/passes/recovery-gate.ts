@@ -10,6 +10,13 @@ export class RecoveryGate {
   #done = false;
   #lastError: LifecycleError | undefined;
   #running: Promise<boolean> | null = null;
+  /** Set by `reset`: the tracking this server kept may be stale, so it is rebuilt too. */
+  #refresh = false;
+  /**
+   * Counts the resets: an attempt that started before the latest one listed what another
+   * server may have changed since, so it does not count the provider as recovered.
+   */
+  #generation = 0;
 
   constructor(
     private readonly providerId: string,
@@ -43,10 +50,15 @@ export class RecoveryGate {
    */
   reset(): void {
     this.#done = false;
+    this.#refresh = true;
+    this.#generation += 1;
   }
 
   async #attempt(): Promise<boolean> {
-    const result = await this.manager.recover();
+    const generation = this.#generation;
+    // After a reset, a refreshing recovery: the workers still tracked are rebuilt from the
+    // listing and the log too, and the ones another server removed are dropped or lost.
+    const result = await this.manager.recover({ refresh: this.#refresh });
     if (result.isErr()) {
       const again = this.#lastError?.type === result.error.type;
       this.#lastError = result.error;
@@ -58,6 +70,8 @@ export class RecoveryGate {
         });
       return false;
     }
+    // Reset while it ran: its listing may be stale, so the next `ensure` recovers anew.
+    if (generation !== this.#generation) return false;
     this.#done = true;
     this.#lastError = undefined;
     const report: RecoveryReport = result.value;

@@ -51,6 +51,11 @@ export interface DeadlinePassDeps {
    * for this long (default 5 min), as a heartbeat; 0 publishes every pass.
    */
   readonly heartbeatMs?: number;
+  /**
+   * False while the pass may not act (see `LifecycleManagerDeps.mayAct`): a due worker is
+   * then left as it is and filed again, to be acted on by a later pass.
+   */
+  readonly mayAct?: () => boolean;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -63,8 +68,11 @@ const RULE_STAT = {
   ttl: 'ttlExpired',
 } as const satisfies Record<DueRule, keyof GarbageCollectionStats>;
 
-/** What the pass did to one due worker: a rule applied, a warning, nothing, or a failure. */
-type Outcome = DueRule | 'expiryWarning' | null | 'error';
+/**
+ * What the pass did to one due worker: a rule applied, a warning, nothing, a failure, or
+ * `deferred` (it may not act now).
+ */
+type Outcome = DueRule | 'expiryWarning' | null | 'error' | 'deferred';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -106,8 +114,8 @@ export class DeadlinePass {
       if (due.length === 0) break;
       await forEachLimited(due, this.#deps.concurrency, async (id) => {
         const outcome = await this.#applyDueGuarded(id, now);
-        if (outcome === 'error') {
-          stats.errors += 1;
+        if (outcome === 'error' || outcome === 'deferred') {
+          if (outcome === 'error') stats.errors += 1;
           retry.push(id);
         } else if (outcome === 'expiryWarning') {
           stats.expiryWarnings += 1;
@@ -177,6 +185,8 @@ export class DeadlinePass {
       registry.reschedule(workerId);
       return null;
     }
+    // Not acting (shutting down, lock lost): the worker keeps its deadline for a later pass.
+    if (!this.#mayAct()) return 'deferred';
     // Every change is fenced by this life's resource: a worker re-created under the id while
     // the pass awaits is another worker.
     const ctx: OperationContext = { actor: 'gc', resourceId: w.resourceId };
@@ -258,12 +268,21 @@ export class DeadlinePass {
     }
   }
 
-  /** The worker as it is now, if it is the same life and `rule` still applies to it. */
+  /**
+   * The worker as it is now, if it is the same life and `rule` still applies to it, and the
+   * pass may still act (it may have stopped while the pass waited for the worker's lock).
+   */
   #stillDue(w: Worker, rule: DueRule): Worker | undefined {
     const current = this.#deps.registry.get(w.id);
-    return current?.resourceId === w.resourceId && dueRule(current, this.#deps.clock.now()) === rule
+    return this.#mayAct() &&
+      current?.resourceId === w.resourceId &&
+      dueRule(current, this.#deps.clock.now()) === rule
       ? current
       : undefined;
+  }
+
+  #mayAct(): boolean {
+    return this.#deps.mayAct?.() ?? true;
   }
 
   /** Rules 1 and 2: terminate, then stop the resource in the background. */

@@ -31,7 +31,7 @@ import { PolicyChanges, type PolicyChange, type PolicyChangeOutcome } from './po
 import { PushNotifications } from './push-notifications.js';
 import { Reconciliation } from './reconciliation.js';
 import { settledPass } from './settled-pass.js';
-import { Recovery, type RecoveryReport } from './recovery.js';
+import { Recovery, type RecoveryOptions, type RecoveryReport } from './recovery.js';
 import { StatusObserver } from './status-observer.js';
 import { Transitions } from './transitions.js';
 import {
@@ -45,7 +45,7 @@ export type { LifecycleCounters } from './lifecycle-counters.js';
 export type { OperationContext } from './lifecycle-event-emitter.js';
 export type { OrphanReport } from './orphan-sweep.js';
 export type { PolicyChange, PolicyChangeOutcome } from './policy-changes.js';
-export type { RecoveryReport } from './recovery.js';
+export type { RecoveryOptions, RecoveryReport } from './recovery.js';
 export type { WorkerFilter, WorkerPageRequest } from './worker-registry.js';
 
 export interface LifecycleManagerDeps {
@@ -78,6 +78,12 @@ export interface LifecycleManagerDeps {
    * is refused with PolicyLimitExceeded. None by default (the policy's own 30-day maximum).
    */
   readonly maxLifetimeCap?: number;
+  /**
+   * False while this manager may not act (its server shuts down, lost its provider lock or
+   * recovers): a pass under way then changes no worker, and its due workers keep their
+   * deadlines for a later pass. Always true by default.
+   */
+  readonly mayAct?: () => boolean;
 }
 
 /**
@@ -113,7 +119,10 @@ export class LifecycleManager {
   readonly #clock: Clock;
   /** Where a pass that throws is logged and counted. */
   readonly #guards: { readonly logger: Logger; readonly counters: LifecycleCounters };
-  readonly #registry = new WorkerRegistry();
+  /** Asks the provider, after a failed removal of ours, whether the resource is still there. */
+  readonly #registry = new WorkerRegistry({
+    statusOf: (w) => this.#provider.getWorkerStatus(handleOf(w)),
+  });
   readonly #transitions: Transitions;
   readonly #observer: StatusObserver;
   readonly #orphans: OrphanSweep;
@@ -169,6 +178,7 @@ export class LifecycleManager {
       ...parts,
       stops: this.#stops,
       ...(deps.gcHeartbeatMs === undefined ? {} : { heartbeatMs: deps.gcHeartbeatMs }),
+      ...(deps.mayAct === undefined ? {} : { mayAct: deps.mayAct }),
     });
     const reconciliation = new Reconciliation(parts);
     this.#transitions = transitions;
@@ -439,14 +449,15 @@ export class LifecycleManager {
    * Rebuilds tracking from the provider's labelled resources after a restart (SPEC §5): the
    * labels give the immutable facts, the provider the state, the event history (if any) the
    * last busy/ready, the last activity and the policy changed at run time. Emits
-   * WorkerRecovered for each.
+   * WorkerRecovered for each. With `refresh` (after this server could not act for a while,
+   * e.g. its provider lock was lost), the tracked workers are rebuilt too: see `Recovery.run`.
    */
-  recover(): ResultAsync<RecoveryReport, LifecycleError> {
+  recover(options: RecoveryOptions = {}): ResultAsync<RecoveryReport, LifecycleError> {
     return new ResultAsync(
       this.#passes.run(() =>
         // Notifications of workers not tracked yet wait for the recovery to store them.
         this.#watch.duringRecovery(() =>
-          settledPass('recovery', this.#guards, () => this.#recovery.run()),
+          settledPass('recovery', this.#guards, () => this.#recovery.run(options)),
         ),
       ),
     );

@@ -27,7 +27,7 @@ export interface OrphanSweepDeps {
   readonly providerId: ProviderId;
   /** The provider's policy: its orphan switch, interval, grace period and action. */
   readonly policy: EphemeralWorkerPolicy;
-  readonly registry: Pick<WorkerRegistry, 'trackedResources' | 'isTrackedWorkerId'>;
+  readonly registry: Pick<WorkerRegistry, 'trackedResources'>;
   readonly events: Pick<LifecycleEventEmitter, 'publish' | 'meta'>;
   readonly provider: Pick<WorkerProvider, 'listManagedWorkers' | 'destroyWorker'>;
   readonly clock: Clock;
@@ -49,7 +49,7 @@ export class OrphanSweep {
   readonly #deps: OrphanSweepDeps;
   /** Orphans already reported, so each is reported once while it lasts. */
   readonly #reported = new Set<string>();
-  /** Resources with unreadable labels already reported: once each while this process runs. */
+  /** Resources with unreadable labels already reported: once each while they are listed. */
   readonly #unreadableReported = new Set<string>();
   #detectedSincePass = 0;
   #lastCheck: number | null = null;
@@ -124,8 +124,9 @@ export class OrphanSweep {
       (r) =>
         // Never anything without our labels, whatever the provider returned.
         isOwnedBy(r.labels, providerId) &&
+        // Not judged by its worker id: an untracked resource labelled with a tracked worker's
+        // id (a failed re-create's leftover, a duplicate) is an orphan all the same.
         !tracked.has(r.resourceId) &&
-        !registry.isTrackedWorkerId(r.labels[OWNERSHIP_LABELS.workerId]) &&
         // A create under way is not tracked yet; a failed one's leftovers are removed apart.
         !this.#deps.attempts.isInFlight(r.labels[OWNERSHIP_LABELS.workerId]) &&
         !this.#deps.attempts.isToRemove(r.labels[OWNERSHIP_LABELS.workerId]) &&
@@ -151,7 +152,6 @@ export class OrphanSweep {
         isOwnedBy(current.labels, providerId) &&
         current.labels[OWNERSHIP_LABELS.workerId] === r.labels[OWNERSHIP_LABELS.workerId] &&
         !trackedNow.has(r.resourceId) &&
-        !registry.isTrackedWorkerId(r.labels[OWNERSHIP_LABELS.workerId]) &&
         !this.#deps.attempts.isInFlight(r.labels[OWNERSHIP_LABELS.workerId])
       );
     });
@@ -174,8 +174,8 @@ export class OrphanSweep {
 
   /**
    * Resources with our provider id whose labels cannot be read (a missing or corrupt policy
-   * label): nothing tracks them and recovery cannot, so each is reported once while this
-   * process runs, and removed when the policy's orphanAction says so, whatever the orphan
+   * label): nothing tracks them and recovery cannot, so each is reported once while it is
+   * listed, and removed when the policy's orphanAction says so, whatever the orphan
    * switch says; a removal that fails is tried again at the next call.
    */
   async handleUnreadable(listing: readonly ManagedResource[]): Promise<OrphanReport> {
@@ -183,6 +183,11 @@ export class OrphanSweep {
     const report: Mutable<OrphanReport> = { detected: 0, removed: 0, errors: 0 };
     const tracked = registry.trackedResources();
     const now = this.#deps.clock.now();
+    // Forget what is no longer listed: the set stays as small as what is left to report.
+    const present = new Set(listing.map((r) => r.resourceId));
+    for (const id of this.#unreadableReported) {
+      if (!present.has(id)) this.#unreadableReported.delete(id);
+    }
     const unreadable = listing.flatMap((r) => {
       if (!isOwnedBy(r.labels, providerId) || tracked.has(r.resourceId)) return [];
       if (this.#unreadableReported.has(r.resourceId)) return [];
@@ -205,7 +210,8 @@ export class OrphanSweep {
   /**
    * Removes (grace 0) what failed creates left: each untracked resource of ours labelled with
    * a failed attempt's worker id, until a listing shows none (the attempt is then dropped).
-   * A tracked worker under the id superseded the attempt: its resource is never touched.
+   * A tracked worker under the id (an older life, still retained) does not end the attempt:
+   * its own resource is left alone by its resource id, the attempt's leftovers are removed.
    */
   async removeFailedCreates(listing: readonly ManagedResource[]): Promise<OrphanReport> {
     const { providerId, registry, attempts } = this.#deps;
@@ -221,7 +227,7 @@ export class OrphanSweep {
           r.labels[OWNERSHIP_LABELS.workerId] === workerId &&
           !tracked.has(r.resourceId),
       );
-      if (mine.length === 0 || registry.isTrackedWorkerId(workerId)) attempts.drop(workerId);
+      if (mine.length === 0) attempts.drop(workerId);
       else left.push(...mine);
     }
     await forEachLimited(left, this.#deps.concurrency, async (r) => {

@@ -12,7 +12,7 @@ import type { StatusObserver } from './status-observer.js';
 import type { WorkerRegistry } from './worker-registry.js';
 
 export interface ReconciliationDeps {
-  readonly registry: Pick<WorkerRegistry, 'list'>;
+  readonly registry: Pick<WorkerRegistry, 'list' | 'listingAsked' | 'sawListing'>;
   readonly observer: Pick<StatusObserver, 'observe'>;
   readonly orphans: Pick<OrphanSweep, 'sweepIfDue' | 'handleUnreadable' | 'removeFailedCreates'>;
   /** Creates under way: their workers are not judged by a listing that may predate them. */
@@ -42,9 +42,12 @@ export class Reconciliation {
     const started = clock.now();
     // Only workers tracked before the listing was asked for can be judged by it.
     const judged = registry.list().filter((w) => !this.#deps.attempts.isInFlight(w.id));
+    const turn = registry.listingAsked();
     const listing = await provider.listManagedWorkers();
     if (listing.isErr()) return err(listing.error);
     const byResource = new Map(listing.value.map((r) => [r.resourceId, r]));
+    // A removal of ours that failed and left the resource: its absence is a loss again.
+    registry.sawListing(turn, new Set(byResource.keys()));
     const stats: Mutable<ReconcileStats> = {
       lost: 0,
       exited: 0,

@@ -1,5 +1,5 @@
 import { ResultAsync, type Result } from 'neverthrow';
-import type { WorkerHandle } from '../ports/worker-provider.port.js';
+import type { WorkerHandle, WorkerStatus } from '../ports/worker-provider.port.js';
 import type { WorkerMode } from '../worker/worker-mode.js';
 import type { WorkerState } from '../worker/worker-state.js';
 import type { Worker } from '../worker/worker.js';
@@ -40,6 +40,8 @@ export function handleOf(worker: Worker): WorkerHandle {
  * disagree with the worker. Calls on one worker are serialised by its lock.
  */
 export class WorkerRegistry {
+  /** The provider's status of a worker's resource, asked for after a removal of ours failed. */
+  readonly #statusOf: ((worker: Worker) => ResultAsync<WorkerStatus, unknown>) | undefined;
   readonly #workers = new Map<string, Worker>();
   readonly #deadlines = new DeadlineIndex();
   readonly #listing = new WorkerListingIndex();
@@ -52,6 +54,23 @@ export class WorkerRegistry {
    * removed them (or started to), `lost` once their loss was reported. Dropped with the worker.
    */
   readonly #goneKnown = new Map<string, 'ours' | 'lost'>();
+  /** Our removals under way, by resource id: while one is, the resource is ours to lose. */
+  readonly #removing = new Map<string, number>();
+  /**
+   * Resources whose removal by us failed, by resource id, with the listing turn it failed
+   * in: the provider may have removed it all the same (its reply lost), so it stays `ours`
+   * until a listing asked for after the failure shows it still there.
+   */
+  readonly #removalFailed = new Map<string, number>();
+  #listingTurn = 0;
+
+  constructor(
+    options: {
+      readonly statusOf?: (worker: Worker) => ResultAsync<WorkerStatus, unknown>;
+    } = {},
+  ) {
+    this.#statusOf = options.statusOf;
+  }
 
   get size(): number {
     return this.#workers.size;
@@ -113,7 +132,10 @@ export class WorkerRegistry {
 
   remove(workerId: string): void {
     const w = this.#workers.get(workerId);
-    if (w !== undefined) this.#goneKnown.delete(w.resourceId);
+    if (w !== undefined) {
+      this.#goneKnown.delete(w.resourceId);
+      this.#removalFailed.delete(w.resourceId);
+    }
     this.#listing.update(w, undefined);
     this.#workers.delete(workerId);
     this.#deadlines.set(workerId, null);
@@ -129,16 +151,73 @@ export class WorkerRegistry {
 
   /**
    * Runs `remove`, a removal of the tracked worker's resource by us: marked before the call,
-   * so its absence, pushed or listed meanwhile, is not taken for a loss (WorkerLost); the mark
-   * is dropped if the call fails, and kept while the worker is tracked if it succeeds.
+   * so its absence, pushed or listed meanwhile, is not taken for a loss (WorkerLost). The
+   * mark is kept while the worker is tracked, even when the call fails: a failed call may
+   * have removed it (the reply lost). It is dropped when the provider's status, asked for at
+   * once, or a listing asked for after the failure (see `sawListing`) still shows the resource.
    */
   removeResource<T, E>(worker: Worker, remove: () => ResultAsync<T, E>): ResultAsync<T, E> {
+    const resourceId = worker.resourceId;
     this.expectGone(worker);
-    return remove().mapErr((e) => {
-      if (this.#goneKnown.get(worker.resourceId) === 'ours')
-        this.#goneKnown.delete(worker.resourceId);
-      return e;
-    });
+    this.#removing.set(resourceId, (this.#removing.get(resourceId) ?? 0) + 1);
+    return new ResultAsync(
+      (async () => {
+        let result: Result<T, E> | undefined;
+        try {
+          result = await remove();
+        } finally {
+          // Also when `remove` threw: the removal is no longer under way.
+          this.#removalEnded(resourceId, result?.isOk() === true);
+        }
+        if (result.isErr()) await this.#checkStillThere(worker);
+        return result;
+      })(),
+    );
+  }
+
+  #removalEnded(resourceId: string, removed: boolean): void {
+    const n = (this.#removing.get(resourceId) ?? 1) - 1;
+    if (n <= 0) this.#removing.delete(resourceId);
+    else this.#removing.set(resourceId, n);
+    if (removed) this.#removalFailed.delete(resourceId);
+    else if (this.#goneKnown.get(resourceId) === 'ours') {
+      this.#removalFailed.set(resourceId, this.#listingTurn);
+    }
+  }
+
+  /** After a failed removal: a resource the provider still shows was not removed. */
+  async #checkStillThere(worker: Worker): Promise<void> {
+    if (this.#statusOf === undefined || !this.#removalFailed.has(worker.resourceId)) return;
+    try {
+      const status = await this.#statusOf(worker);
+      if (status.isOk() && status.value.state !== 'missing') this.#stillThere(worker.resourceId);
+    } catch {
+      // No answer: the mark stays until a listing shows the resource.
+    }
+  }
+
+  /** A resource whose removal by us failed is still there: its absence is a loss again. */
+  #stillThere(resourceId: string): void {
+    if (this.#removing.has(resourceId) || !this.#removalFailed.has(resourceId)) return;
+    this.#removalFailed.delete(resourceId);
+    if (this.#goneKnown.get(resourceId) === 'ours') this.#goneKnown.delete(resourceId);
+  }
+
+  /** Call just before asking for a listing; pass what it returns to `sawListing`. */
+  listingAsked(): number {
+    this.#listingTurn += 1;
+    return this.#listingTurn;
+  }
+
+  /**
+   * A listing asked for at `turn` shows `listed`: a resource whose removal by us failed
+   * before then, and that no removal of ours is at, is still there, so its absence from now
+   * on is a loss again.
+   */
+  sawListing(turn: number, listed: ReadonlySet<string>): void {
+    for (const [resourceId, failedIn] of this.#removalFailed) {
+      if (failedIn < turn && listed.has(resourceId)) this.#stillThere(resourceId);
+    }
   }
 
   /** The tracked worker's resource is gone by our doing (a stop that deleted it): no loss. */

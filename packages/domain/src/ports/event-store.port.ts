@@ -1,5 +1,9 @@
 import type { ResultAsync } from 'neverthrow';
-import type { LifecycleEvent, WorkerEphemeralPolicyChanged } from '../events/lifecycle-event.js';
+import type {
+  LifecycleEvent,
+  WorkerEphemeralCleanedUp,
+  WorkerEphemeralPolicyChanged,
+} from '../events/lifecycle-event.js';
 
 export interface EventStoreError {
   readonly type: 'EventStoreUnavailable';
@@ -60,4 +64,13 @@ export interface WorkerEventHistory {
     providerId: string,
     workers: readonly WorkerLifeRef[],
   ): ResultAsync<ReadonlyMap<string, WorkerEphemeralPolicyChanged>, EventStoreError>;
+  /**
+   * For each worker given, its WorkerEphemeralCleanedUp of the life given; workers with none
+   * are absent. Optional: a refreshing recovery uses it to tell a worker another server
+   * cleaned up (its life complete in the log) from one lost; without it, it is taken as lost.
+   */
+  lastCleanups?(
+    providerId: string,
+    workers: readonly WorkerLifeRef[],
+  ): ResultAsync<ReadonlyMap<string, WorkerEphemeralCleanedUp>, EventStoreError>;
 }

@@ -55,15 +55,40 @@ export class LifecycleManagedWorkerProvider implements WorkerProvider<ManagedWor
     // Recorded before the provider is called: what a failed create leaves is removed later.
     const attempts = this.manager.createAttempts;
     attempts.begin(spec.workerId);
-    const created = this.#create(spec, ctx);
     return new ResultAsync(
-      (async () => {
-        const result = await created;
-        if (result.isOk()) attempts.succeeded(spec.workerId);
-        else attempts.failed(spec.workerId, result.error);
+      (async (): Promise<Result<WorkerHandle, ManagedWorkerError>> => {
+        let result: Result<WorkerHandle, ManagedWorkerError> | undefined;
+        try {
+          result = await this.#create(spec, ctx);
+        } catch (cause) {
+          // A port that throws or rejects instead of returning Err: a failed create all the
+          // same, whose leftovers are removed; never a rejection the caller could miss.
+          result = err(this.#thrownCreate(spec, cause));
+        } finally {
+          // Always ended, so the id is never kept in flight (and out of every sweep) forever.
+          if (result === undefined) attempts.failed(spec.workerId, { type: 'ProviderFailure' });
+          else if (result.isOk()) attempts.succeeded(spec.workerId);
+          else attempts.failed(spec.workerId, result.error);
+        }
         return result;
       })(),
     );
+  }
+
+  #thrownCreate(spec: WorkerSpec, cause: unknown): ManagedWorkerError {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    try {
+      this.logger.error('a create threw', { workerId: spec.workerId, error: message });
+    } catch {
+      // a logger that throws: the Err says it all
+    }
+    return {
+      type: 'ProviderFailure',
+      operation: 'createWorker',
+      message: `the create of ${spec.workerId} threw: ${message}`,
+      retryable: true,
+      cause,
+    };
   }
 
   /** The resource, then its tracking and its first status. */

@@ -46,6 +46,8 @@ export function lifecycleHarness(
     maxLifetimeCap?: number;
     /** Another clock (one that follows fake timers, say); a new ManualClock by default. */
     clock?: ManualClock;
+    /** Whether the manager may act now (see `LifecycleManagerDeps.mayAct`); always by default. */
+    mayAct?: () => boolean;
   } = {},
 ): LifecycleHarness {
   const clock = options.clock ?? new ManualClock();
@@ -64,6 +66,7 @@ export function lifecycleHarness(
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.stopConcurrency === undefined ? {} : { stopConcurrency: options.stopConcurrency }),
     ...(options.maxLifetimeCap === undefined ? {} : { maxLifetimeCap: options.maxLifetimeCap }),
+    ...(options.mayAct === undefined ? {} : { mayAct: options.mayAct }),
   });
   manager.startWatching();
   const managed = new LifecycleManagedWorkerProviderBuilder(provider)

@@ -2,6 +2,7 @@ import { okAsync, type ResultAsync } from 'neverthrow';
 import {
   STATE_OF_EVENT,
   type LifecycleEvent,
+  type WorkerEphemeralCleanedUp,
   type WorkerEphemeralPolicyChanged,
 } from '../events/lifecycle-event.js';
 import {
@@ -41,6 +42,19 @@ export class RecordedEventHistory implements WorkerEventHistory {
         providerId,
         workers,
         (e): e is WorkerEphemeralPolicyChanged => e.type === 'WorkerEphemeralPolicyChanged',
+      ),
+    );
+  }
+
+  lastCleanups(
+    providerId: string,
+    workers: readonly WorkerLifeRef[],
+  ): ResultAsync<ReadonlyMap<string, WorkerEphemeralCleanedUp>, EventStoreError> {
+    return okAsync(
+      this.#last(
+        providerId,
+        workers,
+        (e): e is WorkerEphemeralCleanedUp => e.type === 'WorkerEphemeralCleanedUp',
       ),
     );
   }

@@ -4,6 +4,7 @@ import {
   type LifecycleEvent,
   type LifecycleEventType,
   STATE_OF_EVENT,
+  type WorkerEphemeralCleanedUp,
   type WorkerEphemeralPolicyChanged,
   type WorkerEventHistory,
   type WorkerLifeRef,
@@ -431,6 +432,21 @@ export class PostgresEventStore implements WorkerEventHistory {
       workers,
       ['WorkerEphemeralPolicyChanged'],
       'lastPolicyChanges',
+    );
+  }
+
+  /** WorkerEventHistory: each worker's WorkerEphemeralCleanedUp of its life. */
+  lastCleanups(
+    providerId: string,
+    workers: readonly WorkerLifeRef[],
+  ): ResultAsync<ReadonlyMap<string, WorkerEphemeralCleanedUp>, EventStoreError> {
+    return lastOfLife<WorkerEphemeralCleanedUp>(
+      this.#db,
+      this.schema,
+      providerId,
+      workers,
+      ['WorkerEphemeralCleanedUp'],
+      'lastCleanups',
     );
   }
 
