@@ -1,29 +1,12 @@
-import { startPrivateCluster, type PrivateCluster } from '@hodei/postgres-event-bus/testing';
+import type { PrivateCluster } from '@hodei/postgres-event-bus/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uniqueProviderId, type ServerProcess } from '../testing/server-process.js';
 import {
-  spawnServer,
-  tempDataDir,
-  uniqueProviderId,
-  type ServerProcess,
-} from '../testing/server-process.js';
-
-/** Retries `check` until it passes, for at most `timeoutMs`. */
-async function until(check: () => Promise<void>, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (failure) {
-      if (Date.now() > end) throw failure;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
-
-/** The advisory lock key of a provider id, as the server takes it. */
-const LOCK = 'SELECT pg_try_advisory_lock(1213154373, hashtext($1)) AS locked';
+  PROVIDER_LOCK_SQL as LOCK,
+  startOnPrivateDatabase,
+  until,
+} from './private-database.testing.js';
 
 /**
  * The router decodes a path before it matches a route, so `/v1/%77orkers` reaches the
@@ -35,12 +18,7 @@ describe('the acting gate while another session holds the provider lock (private
   const provider = uniqueProviderId();
 
   beforeAll(async () => {
-    cluster = await startPrivateCluster();
-    server = await spawnServer({
-      DATABASE_URL: cluster.url,
-      HODEI_PROVIDERS: `k8s-stub:${provider}`,
-      HODEI_DATA_DIR: await tempDataDir(),
-    });
+    ({ cluster, server } = await startOnPrivateDatabase(provider));
   }, 120_000);
 
   afterAll(async () => {

@@ -1,25 +1,11 @@
-import { startPrivateCluster, type PrivateCluster } from '@hodei/postgres-event-bus/testing';
+import type { PrivateCluster } from '@hodei/postgres-event-bus/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  spawnServer,
-  tempDataDir,
-  uniqueProviderId,
-  type ServerProcess,
-} from '../testing/server-process.js';
+import type { ServerProcess } from '../testing/server-process.js';
+import { startOnPrivateDatabase, until as untilEvery } from './private-database.testing.js';
 
-/** Retries `check` until it passes, for at most `timeoutMs`. */
-async function until(check: () => Promise<void>, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (failure) {
-      if (Date.now() > end) throw failure;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
+/** Retries `check` until it passes, for at most `timeoutMs` (this start is slower). */
+const until = (check: () => Promise<void>, timeoutMs = 30_000): Promise<void> =>
+  untilEvery(check, timeoutMs, 100);
 
 /**
  * The server started while its PostgreSQL is down (after a crash during an outage): it
@@ -31,13 +17,7 @@ describe('starting while PostgreSQL is down (private cluster)', () => {
   let server: ServerProcess;
 
   beforeAll(async () => {
-    cluster = await startPrivateCluster();
-    await cluster.stop('immediate');
-    server = await spawnServer({
-      DATABASE_URL: cluster.url,
-      HODEI_PROVIDERS: `k8s-stub:${uniqueProviderId()}`,
-      HODEI_DATA_DIR: await tempDataDir(),
-    });
+    ({ cluster, server } = await startOnPrivateDatabase(undefined, { databaseDown: true }));
   }, 120_000);
 
   afterAll(async () => {

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startChurn } from './churn.js';
-import { startFaultRig, type FaultRig } from './fault-rig.js';
+import { useFaultRig } from './fault-rig.js';
 import { ALL_ZERO, countsOf, loggedEvents } from './invariants.js';
 import { excuseOf, livesOf, unreportedRemovals, type Removal } from './life-histories.js';
 
@@ -21,20 +21,10 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const CHURN = { workers: 120, ids: 60, ttlAfterCompletionSeconds: 5 } as const;
 
 describe('containers removed, stopped and paused behind the server', () => {
-  let rig: FaultRig | undefined;
-  const t0 = Date.now();
-
-  beforeAll(async () => {
-    rig = await startFaultRig();
-  }, 120_000);
-
-  afterAll(async () => {
-    await rig?.teardown();
-    console.log(`container-tampering.fault: ${Math.round((Date.now() - t0) / 1000)} s`);
-  }, 120_000);
+  const rig = useFaultRig('container-tampering.fault');
 
   it('keeps every promise when our containers are removed, stopped and paused', async () => {
-    const r = rig as FaultRig;
+    const r = rig();
     const churn = startChurn(r.server, CHURN);
     const removed: Removal[] = [];
     let stopped = 0;

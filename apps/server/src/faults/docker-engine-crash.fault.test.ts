@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startChurn } from './churn.js';
-import { startFaultRig, type FaultRig } from './fault-rig.js';
+import { useFaultRig } from './fault-rig.js';
 import { ALL_ZERO, countsOf, restartDecoys } from './invariants.js';
 
 /**
@@ -13,20 +13,10 @@ import { ALL_ZERO, countsOf, restartDecoys } from './invariants.js';
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 describe('dockerd killed with SIGKILL mid-churn and restarted', () => {
-  let rig: FaultRig | undefined;
-  const t0 = Date.now();
-
-  beforeAll(async () => {
-    rig = await startFaultRig();
-  }, 120_000);
-
-  afterAll(async () => {
-    await rig?.teardown();
-    console.log(`docker-engine-crash.fault: ${Math.round((Date.now() - t0) / 1000)} s`);
-  }, 120_000);
+  const rig = useFaultRig('docker-engine-crash.fault');
 
   it('keeps every promise across an engine crash', async () => {
-    const r = rig as FaultRig;
+    const r = rig();
     const churn = startChurn(r.server, { workers: 120 });
     await sleep(8000);
     await r.engine.kill9();

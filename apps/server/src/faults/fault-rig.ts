@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import type { ChurnReport } from './churn.js';
 import { startFaultServer, type FaultServer, type FaultServerOptions } from './fault-server.js';
 import {
@@ -79,4 +80,24 @@ export async function startFaultRig(o: FaultRigOptions = {}): Promise<FaultRig> 
     await teardown();
     throw cause;
   }
+}
+
+/**
+ * Gives the enclosing describe one rig: started before its tests, torn down after them, with
+ * the scenario's wall time logged as `<name>: N s`. Returns the rig's getter for the tests.
+ */
+export function useFaultRig(name: string): () => FaultRig {
+  let rig: FaultRig | undefined;
+  const t0 = Date.now();
+  beforeAll(async () => {
+    rig = await startFaultRig();
+  }, 120_000);
+  afterAll(async () => {
+    await rig?.teardown();
+    console.log(`${name}: ${Math.round((Date.now() - t0) / 1000)} s`);
+  }, 120_000);
+  return () => {
+    if (rig === undefined) throw new Error(`${name}: the fault rig did not start`);
+    return rig;
+  };
 }

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startChurn } from './churn.js';
-import { startFaultRig, type FaultRig } from './fault-rig.js';
+import { useFaultRig } from './fault-rig.js';
 import { ALL_ZERO, countsOf } from './invariants.js';
 
 /**
@@ -12,20 +12,10 @@ import { ALL_ZERO, countsOf } from './invariants.js';
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 describe('PostgreSQL stopped -m immediate for 20 s mid-churn', () => {
-  let rig: FaultRig | undefined;
-  const t0 = Date.now();
-
-  beforeAll(async () => {
-    rig = await startFaultRig();
-  }, 120_000);
-
-  afterAll(async () => {
-    await rig?.teardown();
-    console.log(`postgres-outage.fault: ${Math.round((Date.now() - t0) / 1000)} s`);
-  }, 120_000);
+  const rig = useFaultRig('postgres-outage.fault');
 
   it('keeps every promise across a database outage', async () => {
-    const r = rig as FaultRig;
+    const r = rig();
     const churn = startChurn(r.server, { workers: 120 });
     await sleep(6000);
     await r.postgres.stopImmediate();

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startChurn } from './churn.js';
-import { startFaultRig, type FaultRig } from './fault-rig.js';
+import { useFaultRig, type FaultRig } from './fault-rig.js';
 import { ALL_ZERO, countsOf } from './invariants.js';
 
 /**
@@ -28,20 +28,10 @@ const call = (r: FaultRig, method: string, path: string, body?: unknown) =>
   );
 
 describe('SIGTERM under load', () => {
-  let rig: FaultRig | undefined;
-  const t0 = Date.now();
-
-  beforeAll(async () => {
-    rig = await startFaultRig();
-  }, 120_000);
-
-  afterAll(async () => {
-    await rig?.teardown();
-    console.log(`sigterm.fault: ${Math.round((Date.now() - t0) / 1000)} s`);
-  }, 120_000);
+  const rig = useFaultRig('sigterm.fault');
 
   it('exits by itself with nothing lost, and keeps every promise after a restart', async () => {
-    const r = rig as FaultRig;
+    const r = rig();
     // Agents left idle past a short timeout: the GC has stops to make when SIGTERM comes.
     const statuses = await Promise.all(
       Array.from({ length: IDLE_AGENTS }, (_, i) =>

@@ -1,13 +1,10 @@
-import { silentLogger, type PublishError } from '@hodei/domain';
-import { lifecycleHarness, SequentialIdGenerator } from '@hodei/domain/testing';
+import type { PublishError } from '@hodei/domain';
+import { lifecycleHarness } from '@hodei/domain/testing';
 import type { FastifyInstance } from 'fastify';
-import { ok } from 'neverthrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { catchUpSource } from '../composition/event-history.js';
 import { LiveEventStream } from '../events/live-event-stream.js';
-import { RecoveryGate } from '../passes/recovery-gate.js';
-import type { ProviderEntry } from '../workers/provider-entry.js';
-import { WorkerService } from '../workers/worker-service.js';
+import { harnessService } from '../workers/harness-service.testing.js';
 import { buildHttpApp } from './app.js';
 
 /**
@@ -31,27 +28,7 @@ describe('write routes under publisher backpressure', () => {
   let app: FastifyInstance;
 
   beforeAll(async () => {
-    const entry: ProviderEntry = {
-      id: h.manager.providerId,
-      kind: 'docker',
-      provider: h.provider,
-      policy: h.policy,
-      lifecycle: {
-        manager: h.manager,
-        managed: h.managed,
-        recovery: new RecoveryGate('fake', h.manager, silentLogger),
-      },
-    };
-    const service = new WorkerService({
-      providers: [entry],
-      ids: new SequentialIdGenerator(),
-      defaultImage: 'hodei/worker:test',
-      maxWorkers: 10,
-      history: { eventsOfWorker: () => Promise.resolve(ok([])) },
-      logger: silentLogger,
-      now: () => h.clock.now(),
-      publisher: gauge,
-    });
+    const service = harnessService(h, gauge);
     const live = new LiveEventStream();
     app = await buildHttpApp({
       service,

@@ -1,24 +1,13 @@
 import { silentLogger } from '@hodei/domain';
 import { asWorkerId, lifecycleHarness } from '@hodei/domain/testing';
 import { describe, expect, it } from 'vitest';
-import { RecoveryGate } from '../passes/recovery-gate.js';
-import type { ProviderEntry } from './provider-entry.js';
+import { harnessEntry } from './harness-service.testing.js';
 import { removeAllWorkers } from './remove-all-workers.js';
 
 describe('removeAllWorkers', () => {
   it('leaves a worker re-created under the same id alone while its predecessor was being removed', async () => {
     const h = lifecycleHarness({ providerId: 'fake' });
-    const entry: ProviderEntry = {
-      id: h.manager.providerId,
-      kind: 'docker',
-      provider: h.provider,
-      policy: h.policy,
-      lifecycle: {
-        manager: h.manager,
-        managed: h.managed,
-        recovery: new RecoveryGate('fake', h.manager, silentLogger),
-      },
-    };
+    const entry = harnessEntry(h);
     const id = asWorkerId('w-reused');
     const first = await h.create({ workerId: id, mode: 'agent' });
 

@@ -1,37 +1,11 @@
-import { silentLogger } from '@hodei/domain';
-import {
-  lifecycleHarness,
-  SequentialIdGenerator,
-  type LifecycleHarness,
-} from '@hodei/domain/testing';
-import { ok } from 'neverthrow';
+import { lifecycleHarness, type LifecycleHarness } from '@hodei/domain/testing';
 import { describe, expect, it } from 'vitest';
-import { RecoveryGate } from '../passes/recovery-gate.js';
-import type { ProviderEntry } from './provider-entry.js';
-import { WorkerService } from './worker-service.js';
+import { harnessService } from './harness-service.testing.js';
+import type { WorkerService } from './worker-service.js';
 
 function setup(): { h: LifecycleHarness; service: WorkerService } {
   const h = lifecycleHarness({ providerId: 'fake' });
-  const entry: ProviderEntry = {
-    id: h.manager.providerId,
-    kind: 'docker',
-    provider: h.provider,
-    policy: h.policy,
-    lifecycle: {
-      manager: h.manager,
-      managed: h.managed,
-      recovery: new RecoveryGate('fake', h.manager, silentLogger),
-    },
-  };
-  const service = new WorkerService({
-    providers: [entry],
-    ids: new SequentialIdGenerator(),
-    defaultImage: 'hodei/worker:test',
-    maxWorkers: 10,
-    history: { eventsOfWorker: () => Promise.resolve(ok([])) },
-    logger: silentLogger,
-    now: () => h.clock.now(),
-  });
+  const service = harnessService(h);
   // As the server wires it: what a cleanup ends, the service is told of.
   h.publisher.events.length = 0;
   const publish = h.publisher.publishBatch.bind(h.publisher);

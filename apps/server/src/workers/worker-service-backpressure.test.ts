@@ -1,14 +1,8 @@
-import { silentLogger, type PublishError } from '@hodei/domain';
-import {
-  lifecycleHarness,
-  SequentialIdGenerator,
-  type LifecycleHarness,
-} from '@hodei/domain/testing';
-import { ok } from 'neverthrow';
+import type { PublishError } from '@hodei/domain';
+import { lifecycleHarness, type LifecycleHarness } from '@hodei/domain/testing';
 import { describe, expect, it } from 'vitest';
-import { RecoveryGate } from '../passes/recovery-gate.js';
-import type { ProviderEntry } from './provider-entry.js';
-import { WorkerService } from './worker-service.js';
+import { harnessService } from './harness-service.testing.js';
+import type { WorkerService } from './worker-service.js';
 
 /** A publisher gauge the test turns on and off. */
 class SwitchableGauge {
@@ -22,28 +16,8 @@ class SwitchableGauge {
 
 function setup(): { h: LifecycleHarness; service: WorkerService; gauge: SwitchableGauge } {
   const h = lifecycleHarness({ providerId: 'fake' });
-  const entry: ProviderEntry = {
-    id: h.manager.providerId,
-    kind: 'docker',
-    provider: h.provider,
-    policy: h.policy,
-    lifecycle: {
-      manager: h.manager,
-      managed: h.managed,
-      recovery: new RecoveryGate('fake', h.manager, silentLogger),
-    },
-  };
   const gauge = new SwitchableGauge();
-  const service = new WorkerService({
-    providers: [entry],
-    ids: new SequentialIdGenerator(),
-    defaultImage: 'hodei/worker:test',
-    maxWorkers: 10,
-    history: { eventsOfWorker: () => Promise.resolve(ok([])) },
-    logger: silentLogger,
-    now: () => h.clock.now(),
-    publisher: gauge,
-  });
+  const service = harnessService(h, gauge);
   return { h, service, gauge };
 }
 

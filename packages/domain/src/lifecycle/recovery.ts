@@ -21,6 +21,7 @@ import type { OrphanSweep } from './orphan-sweep.js';
 import { policySnapshot } from './policy-changes.js';
 import { sharedPolicy } from './shared-policy.js';
 import type { StatusObserver } from './status-observer.js';
+import { publishCreated } from './transitions.js';
 import type { WorkerRegistry } from './worker-registry.js';
 
 export interface RecoveryReport {
@@ -208,18 +209,7 @@ export class Recovery {
     registry.store(worker);
     const ctx = { actor: 'recovery' as const, resourceId: resource.resourceId };
     if (known.available && last === undefined) {
-      await events.publish({
-        ...events.workerMeta(worker.id, ctx),
-        type: 'WorkerEphemeralCreated',
-        mode: worker.mode,
-        image: worker.image,
-        resourceId: worker.resourceId,
-        maxLifetimeSecs: Math.round(worker.policy.maxLifetime / 1000),
-        ttlAfterCompletionSecs:
-          worker.policy.ttlAfterCompletion === null
-            ? null
-            : Math.round(worker.policy.ttlAfterCompletion / 1000),
-      });
+      await publishCreated(events, worker, ctx);
     }
     await events.publish({
       ...events.workerMeta(worker.id, ctx),

@@ -50,6 +50,29 @@ export const activityOf = (w: Worker): ActivityMark => ({
 });
 
 /**
+ * Emits the WorkerEphemeralCreated that starts a life, from the tracked worker itself, so a
+ * tracked create and a life recovery rebuilds announce themselves alike.
+ */
+export const publishCreated = async (
+  events: Pick<LifecycleEventEmitter, 'publish' | 'workerMeta'>,
+  worker: Worker,
+  ctx: Ctx,
+): Promise<void> => {
+  await events.publish({
+    ...events.workerMeta(worker.id, ctx),
+    type: 'WorkerEphemeralCreated',
+    mode: worker.mode,
+    image: worker.image,
+    resourceId: worker.resourceId,
+    maxLifetimeSecs: Math.round(worker.policy.maxLifetime / 1000),
+    ttlAfterCompletionSecs:
+      worker.policy.ttlAfterCompletion === null
+        ? null
+        : Math.round(worker.policy.ttlAfterCompletion / 1000),
+  });
+};
+
+/**
  * The changes of a tracked worker, each stored and then emitted as its one event: tracking
  * starts, state transitions, tracking ends. Every method expects the caller to hold the
  * worker's lock.
@@ -98,18 +121,7 @@ export class Transitions {
       lastActivityBy: ctx?.actor ?? null,
     };
     registry.store(worker);
-    await events.publish({
-      ...events.workerMeta(worker.id, ctx),
-      type: 'WorkerEphemeralCreated',
-      mode: worker.mode,
-      image: worker.image,
-      resourceId: worker.resourceId,
-      maxLifetimeSecs: Math.round(worker.policy.maxLifetime / 1000),
-      ttlAfterCompletionSecs:
-        worker.policy.ttlAfterCompletion === null
-          ? null
-          : Math.round(worker.policy.ttlAfterCompletion / 1000),
-    });
+    await publishCreated(events, worker, ctx);
     return ok(worker);
   }
 
