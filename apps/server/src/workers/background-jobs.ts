@@ -4,7 +4,11 @@ export class BackgroundJobs {
 
   track(job: Promise<unknown>): void {
     this.#inFlight.add(job);
-    void job.finally(() => this.#inFlight.delete(job));
+    // Handled on both sides: a job that rejects must not escape as an unhandled rejection.
+    const done = (): void => {
+      this.#inFlight.delete(job);
+    };
+    job.then(done, done);
   }
 
   /** Waits for background destroys still running (for shutdown). */

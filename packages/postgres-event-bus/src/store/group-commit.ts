@@ -139,11 +139,13 @@ export class GroupCommit {
       const group = this.#take(share);
       if (group === null) return;
       this.#inFlight.add(group.streams);
-      void this.#commit(group.waiters).finally(() => {
+      // Handled on both sides: a commit that throws must not escape as an unhandled rejection.
+      const done = (): void => {
         this.#inFlight.delete(group.streams);
         if (this.#queue.length > 0) this.#schedule();
         else this.#settledAll();
-      });
+      };
+      this.#commit(group.waiters).then(done, done);
     }
   }
 
