@@ -223,6 +223,15 @@ describe('subscriptions against the real PostgreSQL', () => {
     const first = ready('w-e1');
     await t.bus.store.append(first);
     await waitUntil(() => seenA.length === 1, 'A delivers');
+    // A's checkpoint after that delivery is committed before A vanishes: without it B would
+    // rightly deliver the first event again (at least once).
+    await waitUntil(async () => {
+      const res = await sql<{ stored: boolean }>`
+        SELECT s.checkpoint_position >= e.global_position AS stored
+          FROM ${sql.id(t.schema, 'subscriptions')} s, ${sql.id(t.schema, 'events')} e
+         WHERE s.name = 'expiry' AND e.event_id = ${first.eventId}`.execute(t.bus.db);
+      return res.rows[0]?.stored === true;
+    }, "A's checkpoint is stored");
     proxy.down();
     const second = ready('w-e2');
     await t.bus.store.append(second);
