@@ -194,6 +194,22 @@ describe('the fault checker expecting WorkerLost for a removal behind our back',
     );
   });
 
+  it('excuses a finished worker the server cleaned up itself as it was removed, not one cleaned up long after', () => {
+    const { lives } = livesOf([
+      timed('WorkerEphemeralCreated', 'r1', '01.000', { mode: 'job' }),
+      timed('WorkerEphemeralTerminated', 'r1', '02.000', {
+        exitCode: 0,
+        reason: 'JobCompleted',
+        ttlExpiresAt: '2026-01-01T00:00:30.000Z',
+      }),
+      timed('WorkerEphemeralCleanedUp', 'r1', '02.400', { cleanupReason: 'ForceCleanup' }),
+    ]);
+    expect(unreportedRemovals([{ resourceId: 'r1', doneAt: at('02.500') }], lives, 0)).toEqual([]);
+    expect(unreportedRemovals([{ resourceId: 'r1', doneAt: at('02.300') }], lives, 0)).toHaveLength(
+      1,
+    );
+  });
+
   it('excuses a finished worker removed within 2 s of its retention end, not earlier', () => {
     const { lives } = livesOf([
       timed('WorkerEphemeralCreated', 'r1', '01.000', { mode: 'job' }),

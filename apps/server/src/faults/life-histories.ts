@@ -193,7 +193,8 @@ const timeOf = (e: LoggedEvent): number => (e.time === undefined ? NaN : Date.pa
 
 /**
  * Why a removal is rightly not reported as lost, or undefined if it must be. The server was
- * ending the life itself (its Terminating: a DELETE or a GC stop in flight), or the removal
+ * ending the life itself (its Terminating: a DELETE or a GC stop in flight), it was removing
+ * the finished worker's container itself (its CleanedUp came before the removal was seen), or the removal
  * came while the retention was ending (within 2 s of its `ttlExpiresAt`: the TTL cleanup's
  * race). `slackMs` covers the time between the removal and the server's observing it.
  */
@@ -201,6 +202,10 @@ export function excuseOf(removal: Removal, life: Life, slackMs = 1_500): string 
   const seenBy = removal.doneAt + slackMs;
   const terminating = life.events.find((e) => e.type === 'WorkerEphemeralTerminating');
   if (terminating !== undefined && timeOf(terminating) <= seenBy) return 'terminating';
+  // The server removed it itself at the same moment (a DELETE of the finished worker): its
+  // cleanup came before the removal was seen, so the absence was its own.
+  const cleaned = life.events.find((e) => e.type === 'WorkerEphemeralCleanedUp');
+  if (cleaned !== undefined && timeOf(cleaned) <= seenBy) return 'cleaned up';
   const ended = life.events.find((e) => e.type === 'WorkerEphemeralTerminated');
   const ttl = ended?.data['ttlExpiresAt'];
   if (typeof ttl === 'string' && Date.parse(ttl) - RETENTION_END_TOLERANCE_MS <= seenBy) {
